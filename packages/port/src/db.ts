@@ -1,0 +1,114 @@
+import type { Task } from '@omnihub/contracts';
+import type postgres from 'postgres';
+import type { ApiKeyCredential } from './credentials.ts';
+import type { SqlRefusal } from './errors.ts';
+
+export type Sql = postgres.Sql;
+type Json = postgres.JSONValue;
+
+/** What one SQL function call returns: its result, or the contract refusal it decided on. */
+export type Outcome<T> = T | SqlRefusal;
+
+export interface EmitEventsResult {
+  created: number;
+  duplicates: number;
+  results: { idempotency_key: string; status: 'created' | 'duplicate'; id: string }[];
+}
+
+export interface ClaimRound {
+  tasks: Task[];
+  tenant_id: string;
+  source: string;
+  /** When a delayed task becomes due or a lease expires, whichever is first. */
+  next_check_at: string | null;
+}
+
+export interface ClaimArgs {
+  workerId: string;
+  maxTasks: number;
+  leaseSeconds: number;
+  actions: string[] | null;
+}
+
+export interface CompleteArgs {
+  workerId: string;
+  status: 'succeeded' | 'failed';
+  output: unknown;
+  outputTruncated: boolean;
+  error: string | null;
+  retryable: boolean;
+}
+
+/**
+ * A text[] literal. postgres.js's own array parameters are unreliable on a
+ * connection's first query (it serialises them before it has loaded the
+ * array types), so arrays go over as quoted literals cast in SQL.
+ */
+export function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/**
+ * The port's database calls: one SQL round trip each, every one of them
+ * running the key checks and the operation in a single plpgsql function.
+ */
+export function createPortDatabase(sql: Sql) {
+  async function call<T>(query: postgres.PendingQuery<postgres.Row[]>): Promise<Outcome<T>> {
+    const rows = await query;
+    return rows[0]!.r as Outcome<T>;
+  }
+  const json = (value: unknown) => sql.json(value as Json);
+
+  return {
+    authorize: (key: ApiKeyCredential, scopes: readonly string[]) =>
+      call<{ tenant_id: string; source: string }>(
+        sql`select omnilink.port_authorize(${key.keyId}, ${key.secretSha256}, ${textArrayLiteral(scopes)}::text[]) as r`,
+      ),
+
+    emitEvents: (key: ApiKeyCredential, events: unknown[]) =>
+      call<EmitEventsResult>(
+        sql`select omnilink.port_emit_events(${key.keyId}, ${key.secretSha256}, ${json(events)}) as r`,
+      ),
+
+    createTask: (key: ApiKeyCredential, spec: Record<string, unknown>) =>
+      call<{ status: 'created' | 'duplicate'; task: Task }>(
+        sql`select omnilink.port_create_task(${key.keyId}, ${key.secretSha256}, ${json(spec)}) as r`,
+      ),
+
+    claimTasks: (key: ApiKeyCredential, args: ClaimArgs, firstPoll: boolean) =>
+      call<ClaimRound>(
+        sql`select omnilink.port_claim_tasks(
+          ${key.keyId}, ${key.secretSha256}, ${args.workerId}, ${args.maxTasks}, ${args.leaseSeconds},
+          ${args.actions ? textArrayLiteral(args.actions) : null}::text[], ${firstPoll}
+        ) as r`,
+      ),
+
+    heartbeat: (
+      key: ApiKeyCredential,
+      taskId: string,
+      args: { workerId: string; leaseSeconds: number | null; progress: unknown },
+    ) =>
+      call<{ lease_expires_at: string }>(
+        sql`select omnilink.port_heartbeat(
+          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.leaseSeconds}::integer,
+          ${args.progress === undefined ? null : json(args.progress)}::jsonb
+        ) as r`,
+      ),
+
+    completeTask: (key: ApiKeyCredential, taskId: string, args: CompleteArgs) =>
+      call<{ task: Task }>(
+        sql`select omnilink.port_complete_task(
+          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.status},
+          ${args.output === null ? null : json(args.output)}::jsonb, ${args.outputTruncated}, ${args.error}::text,
+          ${args.retryable}
+        ) as r`,
+      ),
+
+    getTask: (key: ApiKeyCredential, taskId: string) =>
+      call<{ task: Task }>(
+        sql`select omnilink.port_get_task(${key.keyId}, ${key.secretSha256}, ${taskId}) as r`,
+      ),
+  };
+}
+
+export type PortDatabase = ReturnType<typeof createPortDatabase>;

@@ -1,0 +1,25 @@
+import { MAX_JSON_FIELD_BYTES, MAX_TASK_ERROR_CHARS } from '@omnihub/contracts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Applies the contract's output rule: over 16 KiB of serialized JSON, store
+ * `{truncated: true, preview: <the first 16 KiB of it>}` instead.
+ */
+export function boundTaskOutput(output: unknown): { output: unknown; truncated: boolean } {
+  if (output === undefined) return { output: null, truncated: false };
+  const bytes = encoder.encode(JSON.stringify(output));
+  if (bytes.byteLength <= MAX_JSON_FIELD_BYTES) return { output, truncated: false };
+  let end = MAX_JSON_FIELD_BYTES;
+  // Cut on a character boundary: step back over UTF-8 continuation bytes.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return { output: { truncated: true, preview: decoder.decode(bytes.subarray(0, end)) }, truncated: true };
+}
+
+/** Long error texts (stack traces) are cut rather than refused, so a failing worker can always report. */
+export function boundTaskError(error: string | null | undefined): string | null {
+  if (error === undefined || error === null) return null;
+  if (error.length <= MAX_TASK_ERROR_CHARS) return error;
+  return `${Array.from(error).slice(0, MAX_TASK_ERROR_CHARS - 1).join('')}…`;
+}

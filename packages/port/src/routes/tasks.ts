@@ -1,0 +1,119 @@
+import {
+  ClaimTasksRequestBody,
+  CompleteTaskRequestBody,
+  CreateTaskRequestBody,
+  ENDPOINTS,
+  HeartbeatRequestBody,
+} from '@omnihub/contracts';
+import { Hono } from 'hono';
+import type { PortDeps, PortHonoEnv } from '../context.ts';
+import { isSqlRefusal, refusalToError } from '../errors.ts';
+import { apiKey } from '../middleware/api-key.ts';
+import { jsonBody, taskIdParam } from '../middleware/request-input.ts';
+import { boundTaskError, boundTaskOutput } from '../output.ts';
+
+/** /tasks: create, claim (with long poll), heartbeat, complete, get. */
+export function taskRoutes(deps: PortDeps) {
+  const app = new Hono<PortHonoEnv>();
+  const { db, signals } = deps;
+
+  app.post(
+    ENDPOINTS.createTask.path,
+    apiKey(ENDPOINTS.createTask),
+    jsonBody(deps, () => CreateTaskRequestBody),
+    async (c) => {
+      const result = await db.createTask(c.var.key, c.var.body);
+      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      return result.status === 'duplicate'
+        ? c.json({ status: 'duplicate', task: result.task }, 200)
+        : c.json({ task: result.task }, 201);
+    },
+  );
+
+  app.post(
+    ENDPOINTS.claimTasks.path,
+    apiKey(ENDPOINTS.claimTasks),
+    jsonBody(deps, () => ClaimTasksRequestBody),
+    async (c) => {
+      const body = c.var.body;
+      const args = {
+        workerId: body.worker_id,
+        maxTasks: body.max_tasks,
+        leaseSeconds: body.lease_seconds,
+        actions: body.actions ?? null,
+      };
+      const deadline = Date.now() + body.wait_ms;
+      const aborted = c.req.raw.signal;
+      // Long poll: each round is one SQL call; between rounds wait for a
+      // notification for this tenant and target, the next due time, or the
+      // poll interval. Only the first round counts against the rate limit.
+      for (let firstPoll = true; ; firstPoll = false) {
+        const since = signals.cursor();
+        const round = await db.claimTasks(c.var.key, args, firstPoll);
+        if (isSqlRefusal(round)) throw refusalToError(round, c.var.scopes);
+        const now = Date.now();
+        if (round.tasks.length > 0 || now >= deadline || aborted.aborted) {
+          return c.json({ tasks: round.tasks }, 200);
+        }
+        const due = round.next_check_at ? Date.parse(round.next_check_at) : Infinity;
+        await signals.wait(
+          `${round.tenant_id} ${round.source}`,
+          since,
+          Math.min(deadline, due, now + signals.pollIntervalMs),
+          aborted,
+        );
+      }
+    },
+  );
+
+  app.post(
+    ENDPOINTS.heartbeat.path.replace('{id}', ':id'),
+    apiKey(ENDPOINTS.heartbeat),
+    taskIdParam(deps),
+    jsonBody(deps, () => HeartbeatRequestBody),
+    async (c) => {
+      const body = c.var.body;
+      const result = await db.heartbeat(c.var.key, c.var.taskId, {
+        workerId: body.worker_id,
+        leaseSeconds: body.lease_seconds ?? null,
+        progress: body.progress,
+      });
+      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      return c.json(result, 200);
+    },
+  );
+
+  app.post(
+    ENDPOINTS.completeTask.path.replace('{id}', ':id'),
+    apiKey(ENDPOINTS.completeTask),
+    taskIdParam(deps),
+    jsonBody(deps, () => CompleteTaskRequestBody),
+    async (c) => {
+      const body = c.var.body;
+      const { output, truncated } = boundTaskOutput(body.output);
+      const result = await db.completeTask(c.var.key, c.var.taskId, {
+        workerId: body.worker_id,
+        status: body.status,
+        output,
+        outputTruncated: truncated,
+        error: boundTaskError(body.error),
+        retryable: body.retryable,
+      });
+      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      return c.json(result, 200);
+    },
+  );
+
+  app.get(
+    ENDPOINTS.getTask.path.replace('{id}', ':id'),
+    apiKey(ENDPOINTS.getTask),
+    taskIdParam(deps),
+    async (c) => {
+      const result = await db.getTask(c.var.key, c.var.taskId);
+      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      return c.json(result, 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,176 @@
+import { EmitEventBatchResponse, EmitEventResponse, ErrorResponse } from '@omnihub/contracts';
+import { snapshotCounts } from '@omnihub/database/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPortHarness, type PortHarness } from './support.ts';
+
+let h: PortHarness;
+let leadGen: string;
+let otherTenant: string;
+
+beforeAll(async () => {
+  h = await startPortHarness();
+  leadGen = (await h.issueKey({ tenant: 'acme', source: 'lead-gen' })).apiKey;
+  otherTenant = (await h.issueKey({ tenant: 'globex', source: 'lead-gen' })).apiKey;
+});
+afterAll(() => h.close());
+
+const event = (key: string, extra: Record<string, unknown> = {}) => ({
+  type: 'lead_ingested',
+  idempotency_key: key,
+  data: { lead_id: '42', url: 'https://example.com', role: 'CTO', score: 0.82 },
+  ...extra,
+});
+
+describe('POST /events (single)', () => {
+  it('stores an event once: 201 created, then 200 duplicate with the first id', async () => {
+    const first = await h.port.post('/events', leadGen, event('single-1'));
+    expect(first.status).toBe(201);
+    expect(EmitEventResponse.parse(first.body)).toEqual({ status: 'created', id: expect.any(String) });
+
+    const again = await h.port.post('/events', leadGen, event('single-1', { data: { changed: true } }));
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ status: 'duplicate', id: first.body.id });
+
+    const rows = await h.db.sql`select * from telemetry_events where idempotency_key = 'single-1'`;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ source: 'lead-gen', type: 'lead_ingested', data: event('x').data });
+  });
+
+  it('stores occurred_at when given and the receive time otherwise', async () => {
+    await h.port.post('/events', leadGen, event('when-1', { occurred_at: '2026-11-21T10:00:00Z' }));
+    await h.port.post('/events', leadGen, event('when-2'));
+    const [given] = await h.db.sql`select occurred_at from telemetry_events where idempotency_key = 'when-1'`;
+    const [defaulted] = await h.db.sql`select occurred_at, received_at from telemetry_events where idempotency_key = 'when-2'`;
+    expect((given!.occurred_at as Date).toISOString()).toBe('2026-11-21T10:00:00.000Z');
+    expect(defaulted!.occurred_at).toEqual(defaulted!.received_at);
+  });
+
+  it('accepts a source equal to the key’s integration source', async () => {
+    const response = await h.port.post('/events', leadGen, event('source-ok', { source: 'lead-gen' }));
+    expect(response.status).toBe(201);
+  });
+
+  it('refuses a body source that is not the key’s with 403 and stores nothing', async () => {
+    const before = await snapshotCounts(h.db.sql);
+    const response = await h.port.post('/events', leadGen, event('source-bad', { source: 'apex-sales' }));
+    expect(response.status).toBe(403);
+    expect(ErrorResponse.parse(response.body)).toMatchObject({ error: 'permission_denied' });
+    expect(response.body.message).toContain('apex-sales');
+    expect(await snapshotCounts(h.db.sql)).toEqual(before);
+  });
+
+  it('keeps tenants apart: the same idempotency key in two tenants makes two events, each tenant sees its own id', async () => {
+    const a = await h.port.post('/events', leadGen, event('shared-key'));
+    const b = await h.port.post('/events', otherTenant, event('shared-key'));
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.body.id).not.toBe(a.body.id);
+    const aAgain = await h.port.post('/events', leadGen, event('shared-key'));
+    expect(aAgain.body).toEqual({ status: 'duplicate', id: a.body.id });
+    const tenants = await h.db.sql`select distinct tenant_id from telemetry_events where idempotency_key = 'shared-key'`;
+    expect(tenants).toHaveLength(2);
+  });
+
+  it('stores exactly one row when 50 copies of an event arrive at once', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => h.port.post('/events', leadGen, event('parallel-1'))),
+    );
+    const statuses = responses.map((r) => r.body.status);
+    expect(statuses.filter((s) => s === 'created')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(49);
+    expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+    const [{ count }] = await h.db.sql`select count(*)::int from telemetry_events where idempotency_key = 'parallel-1'` as any;
+    expect(count).toBe(1);
+  });
+});
+
+describe('POST /events (batch)', () => {
+  it('answers per event in request order, counting created and duplicates', async () => {
+    await h.port.post('/events', leadGen, event('batch-existing'));
+    const response = await h.port.post('/events', leadGen, {
+      events: [event('batch-a'), event('batch-existing'), event('batch-b'), event('batch-a')],
+    });
+    expect(response.status).toBe(200);
+    const body = EmitEventBatchResponse.parse(response.body);
+    expect(body.created).toBe(2);
+    expect(body.duplicates).toBe(2);
+    expect(body.results.map((r) => [r.idempotency_key, r.status])).toEqual([
+      ['batch-a', 'created'],
+      ['batch-existing', 'duplicate'],
+      ['batch-b', 'created'],
+      ['batch-a', 'duplicate'],
+    ]);
+    expect(body.results[3]!.id).toBe(body.results[0]!.id);
+  });
+
+  it('refuses the whole batch when one event is invalid, naming it by path', async () => {
+    const before = await snapshotCounts(h.db.sql);
+    const events = [event('v-0'), event('v-1'), event('v-2'), { ...event('v-3'), type: 'Not Valid!' }];
+    const response = await h.port.post('/events', leadGen, { events });
+    expect(response.status).toBe(400);
+    expect(ErrorResponse.parse(response.body).error).toBe('invalid_request');
+    expect(response.body.issues).toEqual([{ path: 'events.3.type', message: expect.any(String) }]);
+    expect(await snapshotCounts(h.db.sql)).toEqual(before);
+  });
+
+  it('refuses an empty batch and one over 500 events', async () => {
+    const empty = await h.port.post('/events', leadGen, { events: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.body.issues[0].path).toBe('events');
+    const huge = await h.port.post('/events', leadGen, {
+      events: Array.from({ length: 501 }, (_, i) => ({ type: 'x', idempotency_key: `h${i}` })),
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body.issues[0].path).toBe('events');
+  });
+});
+
+describe('POST /events (bad input)', () => {
+  it.each([
+    ['a type with capitals', { type: 'Lead', idempotency_key: 'k' }, 'type'],
+    ['a missing idempotency key', { type: 'lead' }, 'idempotency_key'],
+    ['an idempotency key over 200 characters', { type: 'lead', idempotency_key: 'k'.repeat(201) }, 'idempotency_key'],
+    ['occurred_at without a time zone', { type: 'lead', idempotency_key: 'k', occurred_at: '2026-11-21 10:00' }, 'occurred_at'],
+    ['data that is an array', { type: 'lead', idempotency_key: 'k', data: [1, 2] }, 'data'],
+    ['an unknown field', { type: 'lead', idempotency_key: 'k', idempotencyKey: 'k' }, ''],
+  ])('refuses %s with 400 and the field’s path', async (_name, body, path) => {
+    const response = await h.port.post('/events', leadGen, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe('invalid_request');
+    expect(response.body.issues.map((i: { path: string }) => i.path)).toContain(path);
+  });
+
+  it('refuses malformed JSON with 400 invalid_request', async () => {
+    const response = await h.port.request('POST', '/events', {
+      key: leadGen,
+      rawBody: '{"type": "lead",',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'invalid_request', issues: [{ path: '' }] });
+    expect(response.body.message).toMatch(/not valid JSON/);
+  });
+
+  it('refuses event data over 16 KiB with 413 payload_too_large', async () => {
+    const before = await snapshotCounts(h.db.sql);
+    const response = await h.port.post('/events', leadGen, event('big', { data: { blob: 'x'.repeat(16 * 1024) } }));
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe('payload_too_large');
+    expect(await snapshotCounts(h.db.sql)).toEqual(before);
+  });
+
+  it('accepts event data of exactly 16 KiB', async () => {
+    const filler = 'x'.repeat(16 * 1024 - JSON.stringify({ blob: '' }).length);
+    const response = await h.port.post('/events', leadGen, event('exact', { data: { blob: filler } }));
+    expect(response.status).toBe(201);
+  });
+
+  it('refuses a body over 1 MiB with 413 and stores nothing', async () => {
+    const before = await snapshotCounts(h.db.sql);
+    const events = Array.from({ length: 80 }, (_, i) => event(`mb-${i}`, { data: { blob: 'y'.repeat(15_000) } }));
+    const response = await h.port.post('/events', leadGen, { events });
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe('payload_too_large');
+    expect(await snapshotCounts(h.db.sql)).toEqual(before);
+  });
+});
