@@ -6,6 +6,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'supabase/tests/**/*.test.ts',
       'agents/*/src/**/*.test.ts',
       'agents/*/test/**/*.test.ts',
     ],

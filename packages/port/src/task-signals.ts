@@ -23,6 +23,7 @@ export class TaskSignals {
   #verified = false;
   #probe: { token: string; resolve: () => void } | null = null;
   #unlisten: (() => Promise<void>) | null = null;
+  #verification: Promise<boolean> = Promise.resolve(false);
 
   /** Signals without a database connection: waiters just poll. */
   static polling(): TaskSignals {
@@ -39,7 +40,7 @@ export class TaskSignals {
         () => {
           // Called on the first LISTEN and again after every reconnect.
           signals.#verified = false;
-          void signals.#verify(sql, onWarning);
+          signals.#verification = signals.#verify(sql, onWarning);
         },
       );
       signals.#unlisten = unlisten;
@@ -52,6 +53,11 @@ export class TaskSignals {
   /** True once a probe notification made the round trip. */
   get listening(): boolean {
     return this.#verified;
+  }
+
+  /** Settles once the latest probe finished: true when notifications arrive. */
+  verified(): Promise<boolean> {
+    return this.#verification;
   }
 
   get pollIntervalMs(): number {
@@ -101,22 +107,25 @@ export class TaskSignals {
     if (waiters) for (const wake of [...waiters]) wake();
   }
 
-  async #verify(sql: Sql, onWarning: (message: string) => void): Promise<void> {
+  async #verify(sql: Sql, onWarning: (message: string) => void): Promise<boolean> {
     const token = `probe ${crypto.randomUUID()}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const arrived = new Promise<boolean>((resolve) => {
       this.#probe = { token, resolve: () => resolve(true) };
-      setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+      timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
     });
     try {
       await sql`select pg_notify(${TASK_READY_CHANNEL}, ${token})`;
+      this.#verified = await arrived;
     } catch {
-      return;
+      this.#verified = false;
+    } finally {
+      clearTimeout(timer);
+      if (this.#probe?.token === token) this.#probe = null;
     }
-    if (await arrived) {
-      this.#verified = true;
-    } else {
+    if (!this.#verified) {
       onWarning(`Notifications do not arrive on this connection; long polls will poll every ${FALLBACK_POLL_MS} ms.`);
     }
-    if (this.#probe?.token === token) this.#probe = null;
+    return this.#verified;
   }
 }

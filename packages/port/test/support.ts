@@ -116,3 +116,27 @@ export async function startPortHarness(
 }
 
 export const ALL_SCOPES = ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete'] as const;
+
+/** Runs `fn` as a signed-in Supabase user, the way PostgREST does: role and JWT claims set for one transaction. */
+export async function asUser<T>(
+  sql: TestDatabase['sql'],
+  userId: string,
+  fn: (tx: TestDatabase['sql']) => Promise<T>,
+): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, true)`;
+    await tx.unsafe('set local role authenticated');
+    return fn(tx as unknown as TestDatabase['sql']);
+  }) as Promise<T>;
+}
+
+/** A user holding `role` in the tenant. */
+export async function createMember(
+  sql: TestDatabase['sql'],
+  tenantId: string,
+  role: 'viewer' | 'operator' | 'admin',
+): Promise<string> {
+  const [user] = await sql`insert into auth.users (email) values (${`${role}-${crypto.randomUUID()}@example.test`}) returning id`;
+  await sql`insert into public.tenant_members (tenant_id, user_id, role) values (${tenantId}, ${user!.id}, ${role})`;
+  return user!.id as string;
+}
