@@ -6,7 +6,7 @@ import {
   EmitEventRequestBody,
   EmitEventResponse,
 } from './events.ts';
-import { HealthResponse } from './health.ts';
+import { HealthResponse, OpenApiDocumentResponse } from './health.ts';
 import type { Scope } from './scopes.ts';
 import {
   ClaimTasksRequestBody,
@@ -60,7 +60,7 @@ export const ENDPOINTS = {
     path: '/openapi.json',
     summary: 'This document.',
     scopes: null,
-    responses: {},
+    responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: OpenApiDocumentResponse } },
     errors: ['omnilink_disabled'],
   },
   emitEvents: {

@@ -5,3 +5,6 @@ export const HealthResponse = z.object({
   version: z.string(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** GET /openapi.json: an OpenAPI 3.1 document (described loosely: it describes itself). */
+export const OpenApiDocumentResponse = z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) });

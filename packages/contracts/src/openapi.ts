@@ -7,7 +7,7 @@ import {
   EmitEventRequestBody,
   EmitEventResponse,
 } from './events.ts';
-import { HealthResponse } from './health.ts';
+import { HealthResponse, OpenApiDocumentResponse } from './health.ts';
 import {
   ClaimTasksRequestBody,
   ClaimTasksResponse,
@@ -31,6 +31,7 @@ const REQUEST_SCHEMAS = {
 };
 const RESPONSE_SCHEMAS = {
   HealthResponse,
+  OpenApiDocumentResponse,
   EmitEventResponse,
   EmitEventBatchResponse,
   Task,

@@ -35,7 +35,9 @@ describe('parseBooleanSetting', () => {
     'throws naming the variable for %j',
     (raw) => {
       expect(() => parseBooleanSetting('OMNILINK_ENABLED', raw, true)).toThrow(Error);
-      expect(() => parseBooleanSetting('OMNILINK_ENABLED', raw, true)).toThrow(/^OMNILINK_ENABLED /);
+      expect(() => parseBooleanSetting('OMNILINK_ENABLED', raw, true)).toThrow(
+        /^OMNILINK_ENABLED /,
+      );
       expect(() => parseBooleanSetting('OMNILINK_ENABLED', raw, true)).toThrow(JSON.stringify(raw));
     },
   );
@@ -52,7 +54,9 @@ describe('parsePortConfig', () => {
   });
 
   it('stays enabled for OMNILINK_ENABLED=true and ignores other variables', () => {
-    expect(parsePortConfig({ OMNILINK_ENABLED: 'true', OTHER: 'false' })).toEqual({ enabled: true });
+    expect(parsePortConfig({ OMNILINK_ENABLED: 'true', OTHER: 'false' })).toEqual({
+      enabled: true,
+    });
   });
 
   it('refuses a typo rather than guessing', () => {

@@ -29,12 +29,19 @@ describe('credentialFromHeader', () => {
     expect(Object.keys(credential).sort()).toEqual(['keyId', 'secretSha256']);
   });
 
-  it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])('accepts the scheme spelled %s', async (scheme) => {
-    await expect(credentialFromHeader(`${scheme} omni.k1.${SECRET}`)).resolves.toMatchObject({ keyId: 'k1' });
-  });
+  it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])(
+    'accepts the scheme spelled %s',
+    async (scheme) => {
+      await expect(credentialFromHeader(`${scheme} omni.k1.${SECRET}`)).resolves.toMatchObject({
+        keyId: 'k1',
+      });
+    },
+  );
 
   it('tolerates surrounding and repeated whitespace', async () => {
-    await expect(credentialFromHeader(`  Bearer \t omni.k1.${SECRET}  `)).resolves.toMatchObject({ keyId: 'k1' });
+    await expect(credentialFromHeader(`  Bearer \t omni.k1.${SECRET}  `)).resolves.toMatchObject({
+      keyId: 'k1',
+    });
   });
 
   it.each([

@@ -19,7 +19,10 @@ describe('PortError', () => {
   });
 
   it('renders error and message alone when there are no extras', () => {
-    expect(new PortError('internal', 'Oops.').toBody()).toEqual({ error: 'internal', message: 'Oops.' });
+    expect(new PortError('internal', 'Oops.').toBody()).toEqual({
+      error: 'internal',
+      message: 'Oops.',
+    });
   });
 
   it('renders the extras next to error and message', () => {
@@ -65,29 +68,45 @@ describe('refusalToError', () => {
   });
 
   it('names a single scope alone', () => {
-    const error = refusalToError({ error: 'permission_denied', message: 'This API key lacks events:write.' }, [
-      'events:write',
-    ]);
+    const error = refusalToError(
+      { error: 'permission_denied', message: 'This API key lacks events:write.' },
+      ['events:write'],
+    );
     expect(error.extras.required_scope).toBe('events:write');
   });
 
   it.each<[string, SqlRefusal]>([
-    ['a permission_denied for another reason', { error: 'permission_denied', message: 'source must be lead-gen.' }],
+    [
+      'a permission_denied for another reason',
+      { error: 'permission_denied', message: 'source must be lead-gen.' },
+    ],
     ['a permission_denied without a message', { error: 'permission_denied' }],
-    ['another code with the same wording', { error: 'unauthorized', message: 'This API key lacks a secret.' }],
+    [
+      'another code with the same wording',
+      { error: 'unauthorized', message: 'This API key lacks a secret.' },
+    ],
   ])('adds no required_scope for %s', (_label, refusal) => {
     expect(refusalToError(refusal, ['events:write']).extras).not.toHaveProperty('required_scope');
   });
 
   it('copies retry_after_seconds, status and issues', () => {
-    expect(refusalToError({ error: 'rate_limited', message: 'Slow down.', retry_after_seconds: 7 }, []).toBody()).toEqual({
+    expect(
+      refusalToError(
+        { error: 'rate_limited', message: 'Slow down.', retry_after_seconds: 7 },
+        [],
+      ).toBody(),
+    ).toEqual({
       error: 'rate_limited',
       message: 'Slow down.',
       retry_after_seconds: 7,
     });
-    expect(refusalToError({ error: 'lease_lost', status: 'succeeded' }, []).extras).toEqual({ status: 'succeeded' });
+    expect(refusalToError({ error: 'lease_lost', status: 'succeeded' }, []).extras).toEqual({
+      status: 'succeeded',
+    });
     const issues = [{ path: 'depends_on.0', message: 'no such task' }];
-    expect(refusalToError({ error: 'invalid_request', message: 'Bad.', issues }, []).extras).toEqual({ issues });
+    expect(
+      refusalToError({ error: 'invalid_request', message: 'Bad.', issues }, []).extras,
+    ).toEqual({ issues });
   });
 
   it.each<[ErrorCode, RegExp]>([

@@ -20,6 +20,8 @@ export function boundTaskOutput(output: unknown): { output: unknown; truncated: 
 /** Long error texts (stack traces) are cut rather than refused, so a failing worker can always report. */
 export function boundTaskError(error: string | null | undefined): string | null {
   if (error === undefined || error === null) return null;
-  if (error.length <= MAX_TASK_ERROR_CHARS) return error;
-  return `${Array.from(error).slice(0, MAX_TASK_ERROR_CHARS - 1).join('')}…`;
+  // Characters are code points, as Postgres's char_length counts them.
+  const characters = Array.from(error);
+  if (characters.length <= MAX_TASK_ERROR_CHARS) return error;
+  return `${characters.slice(0, MAX_TASK_ERROR_CHARS - 1).join('')}…`;
 }

@@ -114,18 +114,22 @@ export class TaskSignals {
       this.#probe = { token, resolve: () => resolve(true) };
       timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
     });
+    let delivered = false;
     try {
       await sql`select pg_notify(${TASK_READY_CHANNEL}, ${token})`;
-      this.#verified = await arrived;
+      delivered = await arrived;
     } catch {
-      this.#verified = false;
+      delivered = false;
     } finally {
       clearTimeout(timer);
-      if (this.#probe?.token === token) this.#probe = null;
     }
-    if (!this.#verified) {
+    // A newer probe (after a reconnect) owns the verdict; this one is stale.
+    if (this.#probe?.token !== token) return delivered;
+    this.#probe = null;
+    this.#verified = delivered;
+    if (!delivered) {
       onWarning(`Notifications do not arrive on this connection; long polls will poll every ${FALLBACK_POLL_MS} ms.`);
     }
-    return this.#verified;
+    return delivered;
   }
 }

