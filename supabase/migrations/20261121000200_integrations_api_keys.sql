@@ -278,7 +278,9 @@ begin
   left join public.tenant_settings ts on ts.tenant_id = k.tenant_id
   where k.key_id = p_key_id;
 
-  if not found or v_key.secret_sha256 <> decode(p_secret_sha256, 'hex') then
+  -- Written to fail closed: a NULL or malformed hash never matches.
+  if not found or p_secret_sha256 is null or p_secret_sha256 !~ '^[0-9a-f]{64}$'
+     or v_key.secret_sha256 is distinct from decode(p_secret_sha256, 'hex') then
     error := 'unauthorized';
     message := 'The API key is not valid. Check OMNIHUB_API_KEY: it must be a key created in OmniDash or with `pnpm omnihub keys create`.';
     return;
@@ -298,7 +300,7 @@ begin
     message := 'OmniLink is switched off for this tenant. An admin can switch it back on in OmniDash → Settings.';
     return;
   end if;
-  if not (v_key.scopes && p_scopes) then
+  if p_scopes is null or not coalesce(v_key.scopes && p_scopes, false) then
     error := 'permission_denied';
     message := format('This API key lacks the scope this endpoint needs (%s). Its scopes: %s.',
       array_to_string(p_scopes, ' or '), array_to_string(v_key.scopes, ', '));

@@ -36,6 +36,7 @@ create table public.tasks (
   error text,
   progress jsonb,
   depends_on uuid[] not null default '{}',
+  has_dependents boolean not null default false,
   idempotency_key text
     constraint tasks_idempotency_key_length check (char_length(idempotency_key) between 1 and 200),
   created_by uuid references auth.users (id) on delete set null,
@@ -48,8 +49,9 @@ create table public.tasks (
   constraint tasks_tenant_idempotency_key unique (tenant_id, idempotency_key)
 );
 alter table public.tasks enable row level security;
--- Claim order within a target. Partial, so finished tasks leave the hot index.
-create index tasks_ready_idx on public.tasks (tenant_id, target, priority desc, created_at)
+-- Claim order within a target, matching the claim's ORDER BY exactly so a
+-- claim reads only the rows it takes. Partial, so finished tasks leave it.
+create index tasks_ready_idx on public.tasks (tenant_id, target, priority desc, created_at, id)
   where status in ('queued', 'approved');
 create index tasks_running_lease_idx on public.tasks (tenant_id, target, lease_expires_at)
   where status = 'running';
@@ -60,6 +62,7 @@ comment on table public.tasks is
   'Work for agents. Workers of the integration whose source equals target claim it through the port (FOR UPDATE SKIP LOCKED).';
 comment on column public.tasks.params is 'The task''s input, {"payload": {...}} as the port contract shows it.';
 comment on column public.tasks.depends_on is 'Tasks of the same tenant that must succeed before this one is claimed.';
+comment on column public.tasks.has_dependents is 'Some task depends on this one; lets a finishing task skip the dependents lookup when none does.';
 comment on column public.tasks.lease_seconds is 'Lease length of the current claim; a heartbeat without lease_seconds extends by this.';
 comment on column public.tasks.output is 'The result; {"truncated": true, "preview": ...} when it was over 16 KiB (output_truncated).';
 
@@ -170,6 +173,8 @@ as $$
 begin
   if new.status in ('queued', 'approved') then
     perform pg_notify('omnilink_task_ready', new.tenant_id::text || ' ' || new.target);
+  elsif not new.has_dependents then
+    return null;
   elsif new.status = 'succeeded' then
     -- Dependents may have become claimable.
     perform pg_notify('omnilink_task_ready', new.tenant_id::text || ' ' || d.target)
@@ -230,15 +235,9 @@ begin
   end if;
 
   if cardinality(v_depends_on) > 0 then
-    -- FOR SHARE waits for a dependency that is finishing right now, so its
-    -- dependents' cascade can never miss the task created here.
-    select coalesce(array_agg(d.id), '{}'), coalesce(bool_or(d.status in ('failed', 'canceled')), false)
-    into v_found, v_dependency_ended
-    from (
-      select t.id, t.status from public.tasks t
-      where t.tenant_id = p_tenant_id and t.id = any (v_depends_on)
-      for share
-    ) d;
+    select coalesce(array_agg(t.id), '{}') into v_found
+    from public.tasks t
+    where t.tenant_id = p_tenant_id and t.id = any (v_depends_on);
     if cardinality(v_found) < cardinality(v_depends_on) then
       return jsonb_build_object(
         'error', 'invalid_request',
@@ -250,6 +249,16 @@ begin
         )
       );
     end if;
+    -- Marking the dependencies locks them: a dependency finishing right now
+    -- is waited for (and its final status read), and one finishing later
+    -- sees has_dependents, so its cascade can never miss this task.
+    with marked as (
+      update public.tasks t set has_dependents = true
+      where t.tenant_id = p_tenant_id and t.id = any (v_depends_on)
+      returning t.status
+    )
+    select coalesce(bool_or(m.status in ('failed', 'canceled')), false) into v_dependency_ended
+    from marked m;
   end if;
 
   v_status := case

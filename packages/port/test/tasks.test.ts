@@ -135,9 +135,10 @@ describe('POST /tasks', () => {
     expect(response.body.error).toBe('payload_too_large');
   });
 
-  it('refuses depends_on ids that are not tasks of the tenant, naming each', async () => {
+  it('refuses depends_on ids that are not tasks of the tenant, naming each, and changes nothing', async () => {
     const real = await createTask({});
     const unknown = crypto.randomUUID();
+    const before = await snapshotCounts(h.db.sql);
     const response = await h.port.post('/tasks', apex.apiKey, {
       target: 'apex-sales',
       action: 'x',
@@ -148,6 +149,7 @@ describe('POST /tasks', () => {
       error: 'invalid_request',
       issues: [{ path: 'depends_on.1', message: 'no task with this id in your tenant' }],
     });
+    expect(await snapshotCounts(h.db.sql)).toEqual(before);
   });
 });
 
