@@ -4,7 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDatabase, freePort, listMigrations } from '@omnihub/database';
-import { createTestDatabase, startProcess, tsxCommand, type RunningProcess } from '@omnihub/database/testing';
+import {
+  createTestDatabase,
+  startProcess,
+  tsxCommand,
+  type RunningProcess,
+} from '@omnihub/database/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const [node, devArgs] = tsxCommand('scripts/dev.ts');
@@ -25,9 +30,17 @@ async function portPair(): Promise<number> {
   }
 }
 
-function startDev(extraArgs: string[] = [], env: Record<string, string | undefined> = {}): RunningProcess {
+function startDev(
+  extraArgs: string[] = [],
+  env: Record<string, string | undefined> = {},
+): RunningProcess {
   return startProcess(node, [...devArgs, ...extraArgs], {
-    env: { OMNIHUB_DATA_DIR: dataDir, OMNIHUB_LOCAL_PORT: String(port), DATABASE_URL: undefined, ...env },
+    env: {
+      OMNIHUB_DATA_DIR: dataDir,
+      OMNIHUB_LOCAL_PORT: String(port),
+      DATABASE_URL: undefined,
+      ...env,
+    },
   });
 }
 
@@ -40,7 +53,11 @@ interface Banner {
 async function ready(dev: RunningProcess): Promise<Banner> {
   await dev.waitFor(/Press Ctrl-C to stop\./, 90_000);
   const out = dev.output();
-  const keys = Object.fromEntries([...out.matchAll(/^ {4}(lead-gen|apex-sales) +(omni\.[a-z0-9]+\.[A-Za-z0-9_-]+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const keys = Object.fromEntries(
+    [...out.matchAll(/^ {4}(lead-gen|apex-sales) +(omni\.[a-z0-9]+\.[A-Za-z0-9_-]+)$/gm)].map(
+      (m) => [m[1]!, m[2]!],
+    ),
+  );
   return {
     portUrl: out.match(/OmniLink Port +(\S+)/)![1]!,
     databaseUrl: out.match(/Database +(\S+)/)![1]!,
@@ -79,15 +96,21 @@ describe('pnpm dev', () => {
     expect(Object.keys(banner.keys).sort()).toEqual(['apex-sales', 'lead-gen']);
 
     const sql = connectDatabase(banner.databaseUrl, { max: 1 });
-    const [{ count }] = (await sql`select count(*)::int from supabase_migrations.schema_migrations`) as any;
+    const [{ count }] =
+      (await sql`select count(*)::int from supabase_migrations.schema_migrations`) as any;
     expect(count).toBe((await listMigrations()).length);
     await sql.end();
 
     const health = await fetch(`${banner.portUrl}/health`);
     expect(health.status).toBe(200);
-    const event = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, { type: 'lead_ingested', idempotency_key: 'dev-1' });
+    const event = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, {
+      type: 'lead_ingested',
+      idempotency_key: 'dev-1',
+    });
     expect(event.status).toBe(201);
-    const claim = await post(`${banner.portUrl}/tasks/claim`, banner.keys['apex-sales']!, { worker_id: 'dev-test' });
+    const claim = await post(`${banner.portUrl}/tasks/claim`, banner.keys['apex-sales']!, {
+      worker_id: 'dev-test',
+    });
     expect(claim).toEqual({ status: 200, body: { tasks: [] } });
     firstKeys = banner.keys;
     firstEventId = event.body.id;
@@ -104,7 +127,10 @@ describe('pnpm dev', () => {
     const dev = startDev();
     const banner = await ready(dev);
     expect(banner.keys).toEqual(firstKeys);
-    const again = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, { type: 'lead_ingested', idempotency_key: 'dev-1' });
+    const again = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, {
+      type: 'lead_ingested',
+      idempotency_key: 'dev-1',
+    });
     expect(again).toEqual({ status: 200, body: { status: 'duplicate', id: firstEventId } });
     expect(await stop(dev)).toBe(0);
   });
@@ -112,11 +138,33 @@ describe('pnpm dev', () => {
   it('lets `pnpm omnihub keys` use the running stack’s database, and start it alone when the stack is down', async () => {
     const dev = startDev();
     const banner = await ready(dev);
-    const env = { OMNIHUB_DATA_DIR: dataDir, OMNIHUB_LOCAL_PORT: String(port), DATABASE_URL: undefined };
-    const create = startProcess(node, [...cliArgs, 'keys', 'create', '--tenant', 'demo', '--source', 'lead-gen', '--scopes', 'events:write', '--json'], { env });
+    const env = {
+      OMNIHUB_DATA_DIR: dataDir,
+      OMNIHUB_LOCAL_PORT: String(port),
+      DATABASE_URL: undefined,
+    };
+    const create = startProcess(
+      node,
+      [
+        ...cliArgs,
+        'keys',
+        'create',
+        '--tenant',
+        'demo',
+        '--source',
+        'lead-gen',
+        '--scopes',
+        'events:write',
+        '--json',
+      ],
+      { env },
+    );
     expect(await create.exited).toBe(0);
     const created = JSON.parse(create.output());
-    const event = await post(`${banner.portUrl}/events`, created.api_key, { type: 'cli', idempotency_key: 'cli-1' });
+    const event = await post(`${banner.portUrl}/events`, created.api_key, {
+      type: 'cli',
+      idempotency_key: 'cli-1',
+    });
     expect(event.status).toBe(201);
     expect(await stop(dev)).toBe(0);
 
@@ -132,7 +180,10 @@ describe('pnpm dev', () => {
     const banner = await ready(dev);
     expect(dev.output()).toMatch(/OMNILINK_ENABLED=false/);
     expect((await fetch(`${banner.portUrl}/health`)).status).toBe(503);
-    const event = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, { type: 'x', idempotency_key: 'off' });
+    const event = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, {
+      type: 'x',
+      idempotency_key: 'off',
+    });
     expect(event).toMatchObject({ status: 503, body: { error: 'omnilink_disabled' } });
     expect(await stop(dev)).toBe(0);
   });
@@ -141,9 +192,15 @@ describe('pnpm dev', () => {
     const dev = startDev(['--reset']);
     const banner = await ready(dev);
     expect(banner.keys['lead-gen']).not.toBe(firstKeys['lead-gen']);
-    const oldKey = await post(`${banner.portUrl}/events`, firstKeys['lead-gen']!, { type: 'x', idempotency_key: 'old' });
+    const oldKey = await post(`${banner.portUrl}/events`, firstKeys['lead-gen']!, {
+      type: 'x',
+      idempotency_key: 'old',
+    });
     expect(oldKey.status).toBe(401);
-    const fresh = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, { type: 'lead_ingested', idempotency_key: 'dev-1' });
+    const fresh = await post(`${banner.portUrl}/events`, banner.keys['lead-gen']!, {
+      type: 'lead_ingested',
+      idempotency_key: 'dev-1',
+    });
     expect(fresh.body.status).toBe('created');
     expect(await stop(dev)).toBe(0);
   });
@@ -154,9 +211,13 @@ describe('pnpm dev', () => {
     try {
       const dev = startDev([], { DATABASE_URL: external.url, OMNIHUB_DATA_DIR: otherDir });
       const banner = await ready(dev);
-      const event = await post(`${banner.portUrl}/events`, banner.keys['apex-sales']!, { type: 'x', idempotency_key: 'url-1' });
+      const event = await post(`${banner.portUrl}/events`, banner.keys['apex-sales']!, {
+        type: 'x',
+        idempotency_key: 'url-1',
+      });
       expect(event.status).toBe(201);
-      const rows = await external.sql`select count(*)::int as n from telemetry_events where idempotency_key = 'url-1'`;
+      const rows =
+        await external.sql`select count(*)::int as n from telemetry_events where idempotency_key = 'url-1'`;
       expect(rows[0]!.n).toBe(1);
       expect(existsSync(join(otherDir, 'postgres'))).toBe(false);
       expect(await stop(dev)).toBe(0);

@@ -7,7 +7,13 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { redactDatabaseUrl } from '@omnihub/database';
-import { loadDotEnv, readLocalSettings, startLocalStack, type LocalStack } from '@omnihub/local-stack';
+import {
+  loadDotEnv,
+  readLocalSettings,
+  startLocalStack,
+  type LocalStack,
+} from '@omnihub/local-stack';
+import { parseBooleanSetting } from '@omnihub/port';
 
 const USAGE = `Usage: pnpm dev [--reset]
 
@@ -20,7 +26,10 @@ Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_U
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { reset: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: {
+      reset: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -31,7 +40,9 @@ async function main(): Promise<void> {
 
   if (values.reset) {
     if (settings.databaseUrl) {
-      throw new Error('--reset only clears the embedded database; DATABASE_URL points elsewhere, so reset that database yourself.');
+      throw new Error(
+        '--reset only clears the embedded database; DATABASE_URL points elsewhere, so reset that database yourself.',
+      );
     }
     await rm(settings.dataDir, { recursive: true, force: true });
     console.log(`Cleared ${settings.dataDir}.`);
@@ -49,9 +60,11 @@ async function main(): Promise<void> {
 }
 
 function printBanner(stack: LocalStack, dataDir: string): void {
-  const keyLines = stack.demoKeys.map((key) => `    ${key.source.padEnd(12)}${key.apiKey}`).join('\n');
+  const keyLines = stack.demoKeys
+    .map((key) => `    ${key.source.padEnd(12)}${key.apiKey}`)
+    .join('\n');
   const [example] = stack.demoKeys;
-  const disabled = process.env.OMNILINK_ENABLED?.trim().toLowerCase();
+  const enabled = parseBooleanSetting('OMNILINK_ENABLED', process.env.OMNILINK_ENABLED, true);
   console.log(`
 OmniHub local stack is ready.
 
@@ -60,7 +73,7 @@ OmniHub local stack is ready.
   Database        ${stack.embedded ? stack.databaseUrl : redactDatabaseUrl(stack.databaseUrl)}
   Data            ${stack.embedded ? dataDir : 'in DATABASE_URL'}
   Long polls      ${stack.notificationsWork ? 'woken by LISTEN/NOTIFY' : 'polling every 250 ms (notifications do not arrive)'}
-${['false', '0', 'no', 'off'].includes(disabled ?? '') ? '\n  OMNILINK_ENABLED=false: every port request is refused with 503.\n' : ''}
+${enabled ? '' : '\n  OMNILINK_ENABLED=false: every port request is refused with 503.\n'}
   Demo API keys (tenant "demo", all scopes):
 ${keyLines}
 

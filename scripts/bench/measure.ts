@@ -50,11 +50,22 @@ export function callBudget(calls: number): { take(): boolean } {
 }
 
 export function printTable(rows: { measurement: Measurement; baseline?: Measurement }[]): void {
-  const header = ['benchmark', 'ops', 'seconds', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'vs baseline'];
+  const header = [
+    'benchmark',
+    'ops',
+    'seconds',
+    'throughput',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'vs baseline',
+  ];
   const lines = rows.map(({ measurement: m, baseline }) => {
     const sorted = [...m.latencies].sort((a, b) => a - b);
     const rate = m.operations / m.seconds;
-    const ratio = baseline ? (rate / (baseline.operations / baseline.seconds)).toFixed(2) : '(baseline)';
+    const ratio = baseline
+      ? (rate / (baseline.operations / baseline.seconds)).toFixed(2)
+      : '(baseline)';
     return [
       m.name,
       String(m.operations),
@@ -68,7 +79,8 @@ export function printTable(rows: { measurement: Measurement; baseline?: Measurem
   });
   const table = [header, ...lines];
   const widths = header.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-  const render = (line: string[]) => `| ${line.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  const render = (line: string[]) =>
+    `| ${line.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   console.log(render(header));
   console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
   for (const line of lines) console.log(render(line));

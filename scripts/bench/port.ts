@@ -12,7 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { connectDatabase, freePort, migrateDatabase, startEmbeddedPostgres, type Sql } from '@omnihub/database';
+import {
+  connectDatabase,
+  freePort,
+  migrateDatabase,
+  startEmbeddedPostgres,
+  type Sql,
+} from '@omnihub/database';
 import { createPortApp, sha256Hex, TaskSignals } from '@omnihub/port';
 import { callBudget, printTable, runLoad, type Measurement } from './measure.ts';
 
@@ -34,7 +40,10 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'omnihub-bench-'));
   const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort() });
   const sql = connectDatabase(postgres.url, { max: CONCURRENCY + 2, applicationName: 'bench' });
-  const portSql = connectDatabase(postgres.url, { max: CONCURRENCY + 2, applicationName: 'bench-port' });
+  const portSql = connectDatabase(postgres.url, {
+    max: CONCURRENCY + 2,
+    applicationName: 'bench-port',
+  });
   const signals = await TaskSignals.listen(portSql);
   const app = createPortApp({ sql: portSql, signals, log: () => {} });
   const httpPort = await freePort();
@@ -43,9 +52,16 @@ async function main(): Promise<void> {
 
   try {
     await migrateDatabase(sql);
-    const [{ version }] = (await sql`select current_setting('server_version') as version`) as unknown as [{ version: string }];
-    console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; Postgres ${version} (embedded, default durability).`);
-    console.log(`Load: ${CONCURRENCY} concurrent loops; tasks per run ${TASKS_PER_RUN}; events ${EVENTS_SINGLE} single, ${EVENTS_BATCHED} batched.\n`);
+    const [{ version }] =
+      (await sql`select current_setting('server_version') as version`) as unknown as [
+        { version: string },
+      ];
+    console.log(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; Postgres ${version} (embedded, default durability).`,
+    );
+    console.log(
+      `Load: ${CONCURRENCY} concurrent loops; tasks per run ${TASKS_PER_RUN}; events ${EVENTS_SINGLE} single, ${EVENTS_BATCHED} batched.\n`,
+    );
 
     const key = await issueKey(sql);
     const post = async (path: string, body: unknown) => {
@@ -61,21 +77,33 @@ async function main(): Promise<void> {
     // Claim + complete ------------------------------------------------------
     const viaHttp = (batch: number) => async (loop: number) => {
       const { tasks } = await post('/tasks/claim', { worker_id: `http-${loop}`, max_tasks: batch });
-      for (const task of tasks) await post(`/tasks/${task.id}/complete`, { worker_id: `http-${loop}`, status: 'succeeded', output: { ok: true } });
+      for (const task of tasks)
+        await post(`/tasks/${task.id}/complete`, {
+          worker_id: `http-${loop}`,
+          status: 'succeeded',
+          output: { ok: true },
+        });
       return tasks.length;
     };
     const viaSql = (batch: number) => async (loop: number) => {
-      const [{ r }] = (await sql`select omnilink.port_claim_tasks(${key.keyId}, ${key.secretSha256}, ${`sql-${loop}`}, ${batch}, 300, null, true) as r`) as any;
+      const [{ r }] =
+        (await sql`select omnilink.port_claim_tasks(${key.keyId}, ${key.secretSha256}, ${`sql-${loop}`}, ${batch}, 300, null, true) as r`) as any;
       for (const task of r.tasks) {
         await sql`select omnilink.port_complete_task(${key.keyId}, ${key.secretSha256}, ${task.id}, ${`sql-${loop}`}, 'succeeded', ${sql.json({ ok: true })}::jsonb, false, null::text, true)`;
       }
       return r.tasks.length;
     };
-    const taskRun = async (name: string, worker: (loop: number) => Promise<number>, total: number) => {
+    const taskRun = async (
+      name: string,
+      worker: (loop: number) => Promise<number>,
+      total: number,
+    ) => {
       await seedTasks(sql, key.tenantId, total);
       const measurement = await runLoad(name, 'task', CONCURRENCY, worker);
-      if (measurement.operations !== total) throw new Error(`${name}: ${measurement.operations} of ${total} tasks done`);
-      const [{ left }] = (await sql`select count(*)::int as left from tasks where status <> 'succeeded'`) as any;
+      if (measurement.operations !== total)
+        throw new Error(`${name}: ${measurement.operations} of ${total} tasks done`);
+      const [{ left }] =
+        (await sql`select count(*)::int as left from tasks where status <> 'succeeded'`) as any;
       if (left !== 0) throw new Error(`${name}: ${left} tasks not succeeded`);
       await sql`truncate tasks cascade`;
       return measurement;
@@ -85,8 +113,16 @@ async function main(): Promise<void> {
     await taskRun('warm-up', viaSql(10), WARMUP_TASKS);
     const rows: { measurement: Measurement; baseline?: Measurement }[] = [];
     for (const batch of [1, 10]) {
-      const baseline = await taskRun(`claim+complete, SQL direct, batch ${batch}`, viaSql(batch), TASKS_PER_RUN);
-      const http = await taskRun(`claim+complete, HTTP, batch ${batch}`, viaHttp(batch), TASKS_PER_RUN);
+      const baseline = await taskRun(
+        `claim+complete, SQL direct, batch ${batch}`,
+        viaSql(batch),
+        TASKS_PER_RUN,
+      );
+      const http = await taskRun(
+        `claim+complete, HTTP, batch ${batch}`,
+        viaHttp(batch),
+        TASKS_PER_RUN,
+      );
       rows.push({ measurement: baseline }, { measurement: http, baseline });
     }
 
@@ -99,7 +135,12 @@ async function main(): Promise<void> {
         data: { lead_id: String(counter), url: 'https://example.com', role: 'CTO', score: 0.82 },
       }));
     // Each run sends exactly `total` events in calls of `n`.
-    const eventRun = (name: string, total: number, n: number, send: (events: unknown[]) => Promise<unknown>) => {
+    const eventRun = (
+      name: string,
+      total: number,
+      n: number,
+      send: (events: unknown[]) => Promise<unknown>,
+    ) => {
       const budget = callBudget(total / n);
       return runLoad(name, 'event', CONCURRENCY, async () => {
         if (!budget.take()) return 0;
@@ -110,10 +151,20 @@ async function main(): Promise<void> {
     const direct = (events: unknown[]) =>
       sql`select omnilink.port_emit_events(${key.keyId}, ${key.secretSha256}, ${sql.json(events as never)}::jsonb)`;
     const singleBaseline = await eventRun('events, SQL direct, single', EVENTS_SINGLE, 1, direct);
-    const single = await eventRun('events, HTTP, single', EVENTS_SINGLE, 1, (events) => post('/events', events[0]));
-    const batchBaseline = await eventRun(`events, SQL direct, batch ${EVENT_BATCH_SIZE}`, EVENTS_BATCHED, EVENT_BATCH_SIZE, direct);
-    const batched = await eventRun(`events, HTTP, batch ${EVENT_BATCH_SIZE}`, EVENTS_BATCHED, EVENT_BATCH_SIZE, (events) =>
-      post('/events', { events }),
+    const single = await eventRun('events, HTTP, single', EVENTS_SINGLE, 1, (events) =>
+      post('/events', events[0]),
+    );
+    const batchBaseline = await eventRun(
+      `events, SQL direct, batch ${EVENT_BATCH_SIZE}`,
+      EVENTS_BATCHED,
+      EVENT_BATCH_SIZE,
+      direct,
+    );
+    const batched = await eventRun(
+      `events, HTTP, batch ${EVENT_BATCH_SIZE}`,
+      EVENTS_BATCHED,
+      EVENT_BATCH_SIZE,
+      (events) => post('/events', { events }),
     );
     rows.push(
       { measurement: singleBaseline },
@@ -123,7 +174,9 @@ async function main(): Promise<void> {
     );
 
     printTable(rows);
-    console.log('\nLatency is per request (a claim, a completion, or one POST /events). "vs baseline" = HTTP throughput / direct SQL throughput.');
+    console.log(
+      '\nLatency is per request (a claim, a completion, or one POST /events). "vs baseline" = HTTP throughput / direct SQL throughput.',
+    );
   } finally {
     server.close();
     await signals.close();
@@ -141,7 +194,12 @@ async function issueKey(sql: Sql): Promise<Key> {
       string_to_array('events:write,tasks:create,tasks:claim,tasks:complete', ',')
     ) as key`) as any;
   const secret = (key.api_key as string).split('.')[2]!;
-  return { apiKey: key.api_key, keyId: key.key_id, secretSha256: await sha256Hex(secret), tenantId: key.tenant_id };
+  return {
+    apiKey: key.api_key,
+    keyId: key.key_id,
+    secretSha256: await sha256Hex(secret),
+    tenantId: key.tenant_id,
+  };
 }
 
 async function seedTasks(sql: Sql, tenantId: string, count: number): Promise<void> {

@@ -1,5 +1,10 @@
 import { connectDatabase } from '@omnihub/database';
-import { createTestDatabase, startProcess, tsxCommand, type TestDatabase } from '@omnihub/database/testing';
+import {
+  createTestDatabase,
+  startProcess,
+  tsxCommand,
+  type TestDatabase,
+} from '@omnihub/database/testing';
 import { createPortApp } from '@omnihub/port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -19,7 +24,11 @@ async function omnihub(args: string[], env: Record<string, string | undefined> =
 }
 
 /** The port app on the same database, to prove a created key really works (or no longer does). */
-async function send(apiKey: string, path = '/events', body: unknown = { type: 'cli', idempotency_key: crypto.randomUUID() }) {
+async function send(
+  apiKey: string,
+  path = '/events',
+  body: unknown = { type: 'cli', idempotency_key: crypto.randomUUID() },
+) {
   const app = createPortApp({ sql: db.sql, log: () => {} });
   const response = await app.request(`/omnilink-port${path}`, {
     method: 'POST',
@@ -31,10 +40,27 @@ async function send(apiKey: string, path = '/events', body: unknown = { type: 'c
 
 describe('pnpm omnihub keys create', () => {
   it('creates the tenant and integration, prints the six JSON fields, and the key works at the port', async () => {
-    const { code, output } = await omnihub(['keys', 'create', '--tenant', 'acme', '--source', 'lead-gen', '--scopes', 'events:write,tasks:claim', '--json']);
+    const { code, output } = await omnihub([
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--source',
+      'lead-gen',
+      '--scopes',
+      'events:write,tasks:claim',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const created = JSON.parse(output);
-    expect(Object.keys(created)).toEqual(['api_key', 'key_id', 'tenant_id', 'integration_id', 'source', 'scopes']);
+    expect(Object.keys(created)).toEqual([
+      'api_key',
+      'key_id',
+      'tenant_id',
+      'integration_id',
+      'source',
+      'scopes',
+    ]);
     expect(created.api_key).toMatch(new RegExp(`^omni\\.${created.key_id}\\.[A-Za-z0-9_-]{43}$`));
     expect(created).toMatchObject({ source: 'lead-gen', scopes: ['events:write', 'tasks:claim'] });
     const [tenant] = await db.sql`select id from tenants where slug = 'acme'`;
@@ -43,17 +69,45 @@ describe('pnpm omnihub keys create', () => {
     expect(await send(created.api_key)).toBe(201);
     expect(await send(created.api_key, '/tasks', { target: 'lead-gen', action: 'x' })).toBe(403);
 
-    const second = JSON.parse((await omnihub(['keys', 'create', '--tenant', 'acme', '--source', 'lead-gen', '--scopes', 'events:write', '--json'])).output);
+    const second = JSON.parse(
+      (
+        await omnihub([
+          'keys',
+          'create',
+          '--tenant',
+          'acme',
+          '--source',
+          'lead-gen',
+          '--scopes',
+          'events:write',
+          '--json',
+        ])
+      ).output,
+    );
     expect(second.integration_id).toBe(created.integration_id);
     expect(second.key_id).not.toBe(created.key_id);
   });
 
   it('stores --max-rpm and --expires-in, and says the key is shown once', async () => {
-    const { code, output } = await omnihub(['keys', 'create', '--tenant', 'acme', '--source', 'apex-sales', '--scopes', 'events:write', '--max-rpm', '60', '--expires-in', '90d']);
+    const { code, output } = await omnihub([
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--source',
+      'apex-sales',
+      '--scopes',
+      'events:write',
+      '--max-rpm',
+      '60',
+      '--expires-in',
+      '90d',
+    ]);
     expect(code).toBe(0);
     expect(output).toMatch(/shown only this once/);
     const keyId = output.match(/key id ([a-z0-9]+)/)![1]!;
-    const [row] = await db.sql`select max_rpm, expires_at - created_at as lifetime from api_keys where key_id = ${keyId}`;
+    const [row] =
+      await db.sql`select max_rpm, expires_at - created_at as lifetime from api_keys where key_id = ${keyId}`;
     expect(row!.max_rpm).toBe(60);
     expect(row!.lifetime).toBe('90 days');
   });
@@ -65,7 +119,15 @@ describe('pnpm omnihub keys create', () => {
     [['--scopes', 'events:write', '--expires-in', 'soon'], /--expires-in/],
   ])('refuses %j with exit code 2 and creates nothing', async (extra, message) => {
     const [before] = await db.sql`select count(*)::int as n from api_keys`;
-    const { code, output } = await omnihub(['keys', 'create', '--tenant', 'acme', '--source', 'lead-gen', ...extra]);
+    const { code, output } = await omnihub([
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--source',
+      'lead-gen',
+      ...extra,
+    ]);
     expect(code).toBe(2);
     expect(output).toMatch(message);
     const [after] = await db.sql`select count(*)::int as n from api_keys`;
@@ -75,7 +137,21 @@ describe('pnpm omnihub keys create', () => {
 
 describe('pnpm omnihub keys list and revoke', () => {
   it('lists keys without their secrets, revokes one so the port answers 401, and says so when repeated', async () => {
-    const created = JSON.parse((await omnihub(['keys', 'create', '--tenant', 'globex', '--source', 'lead-gen', '--scopes', 'events:write', '--json'])).output);
+    const created = JSON.parse(
+      (
+        await omnihub([
+          'keys',
+          'create',
+          '--tenant',
+          'globex',
+          '--source',
+          'lead-gen',
+          '--scopes',
+          'events:write',
+          '--json',
+        ])
+      ).output,
+    );
     const secret = created.api_key.split('.')[2];
 
     const list = await omnihub(['keys', 'list', '--tenant', 'globex']);
@@ -90,13 +166,21 @@ describe('pnpm omnihub keys list and revoke', () => {
     expect(revoke.code).toBe(0);
     expect(revoke.output).toMatch(/Revoked key/);
     expect(await send(created.api_key)).toBe(401);
-    expect((await omnihub(['keys', 'list', '--tenant', 'globex'])).output).toMatch(new RegExp(`${created.key_id}\\s+lead-gen\\s+revoked`));
+    expect((await omnihub(['keys', 'list', '--tenant', 'globex'])).output).toMatch(
+      new RegExp(`${created.key_id}\\s+lead-gen\\s+revoked`),
+    );
     expect((await omnihub(['keys', 'revoke', created.key_id])).output).toMatch(/already revoked/);
   });
 
   it('exits 1 for an unknown key id or tenant', async () => {
-    expect(await omnihub(['keys', 'revoke', 'nosuchkey1'])).toMatchObject({ code: 1, output: expect.stringMatching(/No API key with id/) });
-    expect(await omnihub(['keys', 'list', '--tenant', 'nobody'])).toMatchObject({ code: 1, output: expect.stringMatching(/No tenant/) });
+    expect(await omnihub(['keys', 'revoke', 'nosuchkey1'])).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/No API key with id/),
+    });
+    expect(await omnihub(['keys', 'list', '--tenant', 'nobody'])).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/No tenant/),
+    });
   });
 
   it('explains what to do when DATABASE_URL has no OmniHub schema', async () => {
@@ -106,7 +190,9 @@ describe('pnpm omnihub keys list and revoke', () => {
     try {
       const url = new URL(inject('omnihubServerUrl'));
       url.pathname = `/${name}`;
-      const { code, output } = await omnihub(['keys', 'list', '--tenant', 'acme'], { DATABASE_URL: url.toString() });
+      const { code, output } = await omnihub(['keys', 'list', '--tenant', 'acme'], {
+        DATABASE_URL: url.toString(),
+      });
       expect(code).toBe(1);
       expect(output).toMatch(/no OmniHub schema/);
     } finally {
@@ -116,6 +202,9 @@ describe('pnpm omnihub keys list and revoke', () => {
   });
 
   it('shows usage for an unknown command with exit code 2', async () => {
-    expect(await omnihub(['keys', 'rotate'])).toMatchObject({ code: 2, output: expect.stringMatching(/Usage:/) });
+    expect(await omnihub(['keys', 'rotate'])).toMatchObject({
+      code: 2,
+      output: expect.stringMatching(/Usage:/),
+    });
   });
 });

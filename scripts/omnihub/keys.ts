@@ -26,12 +26,19 @@ interface CreatedKey {
 
 export function checkCreateOptions(options: CreateKeyOptions) {
   if (!TENANT_SLUG.test(options.tenant)) {
-    throw new UsageError('--tenant must be a slug: lowercase letters, digits and "-", starting with a letter or digit.');
+    throw new UsageError(
+      '--tenant must be a slug: lowercase letters, digits and "-", starting with a letter or digit.',
+    );
   }
   if (!Identifier.safeParse(options.source).success) {
-    throw new UsageError('--source must be 1-100 characters of a-z, 0-9, "_", ".", ":" or "-" (e.g. lead-gen).');
+    throw new UsageError(
+      '--source must be 1-100 characters of a-z, 0-9, "_", ".", ":" or "-" (e.g. lead-gen).',
+    );
   }
-  const scopes = options.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
+  const scopes = options.scopes
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((scope) => !Scope.safeParse(scope).success);
   if (scopes.length === 0 || unknown.length > 0) {
     throw new UsageError(
@@ -41,12 +48,14 @@ export function checkCreateOptions(options: CreateKeyOptions) {
   let maxRpm: number | null = null;
   if (options.maxRpm !== undefined) {
     maxRpm = Number(options.maxRpm);
-    if (!Number.isInteger(maxRpm) || maxRpm < 1) throw new UsageError('--max-rpm must be a whole number of requests per minute, at least 1.');
+    if (!Number.isInteger(maxRpm) || maxRpm < 1)
+      throw new UsageError('--max-rpm must be a whole number of requests per minute, at least 1.');
   }
   let expiresInSeconds: number | null = null;
   if (options.expiresIn !== undefined) {
     expiresInSeconds = parseDuration(options.expiresIn);
-    if (expiresInSeconds === null) throw new UsageError('--expires-in must be a duration such as 90d, 12h, 30m or 1w2d.');
+    if (expiresInSeconds === null)
+      throw new UsageError('--expires-in must be a duration such as 90d, 12h, 30m or 1w2d.');
   }
   return { scopes, maxRpm, expiresInSeconds };
 }
@@ -89,7 +98,8 @@ export async function revokeKey(sql: Sql, keyId: string): Promise<string> {
     join public.integrations i on i.id = k.integration_id join public.tenants t on t.id = k.tenant_id
     where k.key_id = ${keyId}`;
   if (!before) throw new UsageError(`No API key with id ${keyId}.`, 1);
-  if (before.revoked_at) return `Key ${keyId} was already revoked at ${(before.revoked_at as Date).toISOString()}.`;
+  if (before.revoked_at)
+    return `Key ${keyId} was already revoked at ${(before.revoked_at as Date).toISOString()}.`;
   await sql`select omnilink.revoke_api_key(${keyId})`;
   return `Revoked key ${keyId} (${before.source}, tenant ${before.slug}). The port refuses it from its next request.`;
 }
@@ -120,8 +130,17 @@ export async function listKeys(sql: Sql, tenant: string, json: boolean): Promise
       dateOrDash(row.created_at),
     ]),
   ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-  return table.map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  const widths = table[0]!.map((_, column) =>
+    Math.max(...table.map((line) => line[column]!.length)),
+  );
+  return table
+    .map((line) =>
+      line
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function dateOrDash(value: Date | null): string {

@@ -47,7 +47,8 @@ async function run(argv: string[]): Promise<string> {
       : command === 'list'
         ? { tenant: require('tenant') }
         : { keyId: rest[0] };
-  if (command === 'revoke' && !rest[0]) throw new UsageError(`keys revoke needs a key id.\n\n${USAGE}`);
+  if (command === 'revoke' && !rest[0])
+    throw new UsageError(`keys revoke needs a key id.\n\n${USAGE}`);
 
   loadDotEnv();
   const database = await openLocalDatabase(readLocalSettings(process.env));

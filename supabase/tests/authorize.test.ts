@@ -1,4 +1,9 @@
-import { createTestDatabase, issueKey, type IssuedKey, type TestDatabase } from '@omnihub/database/testing';
+import {
+  createTestDatabase,
+  issueKey,
+  type IssuedKey,
+  type TestDatabase,
+} from '@omnihub/database/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretOf, sha256Hex } from './fixtures.ts';
 
@@ -14,13 +19,17 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 async function authorize(secretHash: string | null, scopes: string | null) {
-  const [row] = await db.sql`select omnilink.port_authorize(${key.keyId}, ${secretHash}::text, ${scopes}::text[]) as r`;
+  const [row] =
+    await db.sql`select omnilink.port_authorize(${key.keyId}, ${secretHash}::text, ${scopes}::text[]) as r`;
   return row!.r as Record<string, unknown>;
 }
 
 describe('omnilink.authorize fails closed', () => {
   it('accepts the right hash and a held scope (control)', async () => {
-    expect(await authorize(hash, '{events:write}')).toMatchObject({ tenant_id: key.tenantId, source: 'lead-gen' });
+    expect(await authorize(hash, '{events:write}')).toMatchObject({
+      tenant_id: key.tenantId,
+      source: 'lead-gen',
+    });
   });
 
   it.each<[string, () => string | null]>([

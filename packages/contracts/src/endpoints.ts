@@ -60,7 +60,9 @@ export const ENDPOINTS = {
     path: '/openapi.json',
     summary: 'This document.',
     scopes: null,
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: OpenApiDocumentResponse } },
+    responses: {
+      200: { description: 'The OpenAPI 3.1 document.', schema: OpenApiDocumentResponse },
+    },
     errors: ['omnilink_disabled'],
   },
   emitEvents: {
@@ -102,7 +104,10 @@ export const ENDPOINTS = {
     scopes: ['tasks:claim'],
     body: [ClaimTasksRequestBody],
     responses: {
-      200: { description: 'The claimed tasks; empty when none was ready.', schema: ClaimTasksResponse },
+      200: {
+        description: 'The claimed tasks; empty when none was ready.',
+        schema: ClaimTasksResponse,
+      },
     },
     errors: ['invalid_request', 'payload_too_large', ...AUTHENTICATED_ERRORS],
   },

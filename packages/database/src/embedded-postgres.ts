@@ -44,7 +44,9 @@ export function runningEmbeddedPort(dataDir: string): number | null {
  * no system install. Logical replication is on for Realtime; it listens on
  * loopback only. Data in `dataDir` survives restarts.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
   const clusterDir = join(options.dataDir, 'postgres');
   await mkdir(options.dataDir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
@@ -78,7 +80,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
     postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     onLog: (message) => logFile.write(message),
-    onError: (error) => logFile.write(`${error instanceof Error ? error.message : String(error)}\n`),
+    onError: (error) =>
+      logFile.write(`${error instanceof Error ? error.message : String(error)}\n`),
   });
 
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
@@ -87,7 +90,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await pg.start();
   } catch {
-    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+    const tail = existsSync(logPath)
+      ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n')
+      : '';
     throw new Error(
       `Postgres did not start on port ${options.port}${/address already in use/i.test(tail) ? ' (the port is in use)' : ''}. Last lines of ${logPath}:\n${tail}`,
     );

@@ -17,7 +17,8 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
   const files = (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();
   return files.map((file) => {
     const match = MIGRATION_FILE.exec(file);
-    if (!match) throw new Error(`Migration ${file} is not named YYYYMMDDHHMMSS_snake_description.sql.`);
+    if (!match)
+      throw new Error(`Migration ${file} is not named YYYYMMDDHHMMSS_snake_description.sql.`);
     return { version: match[1]!, name: match[2]!, path: join(dir, file) };
   });
 }
@@ -27,7 +28,10 @@ export async function listMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
  * shim first (a no-op on Supabase), then each pending migration in its own
  * transaction, recorded in supabase_migrations.schema_migrations.
  */
-export async function migrateDatabase(sql: Sql, options: { seed?: boolean } = {}): Promise<string[]> {
+export async function migrateDatabase(
+  sql: Sql,
+  options: { seed?: boolean } = {},
+): Promise<string[]> {
   const conn = await sql.reserve();
   const applied: string[] = [];
   try {
@@ -40,7 +44,9 @@ export async function migrateDatabase(sql: Sql, options: { seed?: boolean } = {}
       );
     `);
     const done = new Set(
-      (await conn`select version from supabase_migrations.schema_migrations`).map((row) => row.version as string),
+      (await conn`select version from supabase_migrations.schema_migrations`).map(
+        (row) => row.version as string,
+      ),
     );
     for (const migration of await listMigrations()) {
       if (done.has(migration.version)) continue;

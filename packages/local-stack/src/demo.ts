@@ -50,10 +50,15 @@ export async function ensureDemoKeys(sql: Sql, dataDir: string): Promise<DemoKey
         and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
       order by k.created_at desc`;
     let key = live
-      .map((row) => ({ keyId: row.key_id as string, secret: demoSecret(localSecret, row.key_id as string), sha256: row.sha256 as string }))
+      .map((row) => ({
+        keyId: row.key_id as string,
+        secret: demoSecret(localSecret, row.key_id as string),
+        sha256: row.sha256 as string,
+      }))
       .find((candidate) => sha256Hex(candidate.secret) === candidate.sha256);
     if (!key) {
-      const [{ key_id: keyId }] = (await sql`select omnilink.random_key_id() as key_id`) as unknown as [{ key_id: string }];
+      const [{ key_id: keyId }] =
+        (await sql`select omnilink.random_key_id() as key_id`) as unknown as [{ key_id: string }];
       const secret = demoSecret(localSecret, keyId);
       await sql`
         select omnilink.insert_api_key(

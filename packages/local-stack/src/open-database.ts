@@ -26,10 +26,16 @@ export async function openLocalDatabase(settings: LocalSettings): Promise<OpenDa
   }
   const runningPort = runningEmbeddedPort(settings.dataDir);
   if (runningPort !== null) {
-    const sql = connectDatabase(embeddedDatabaseUrl(runningPort), { max: 2, applicationName: 'omnihub-cli' });
+    const sql = connectDatabase(embeddedDatabaseUrl(runningPort), {
+      max: 2,
+      applicationName: 'omnihub-cli',
+    });
     return { sql, close: () => sql.end({ timeout: 2 }) };
   }
-  const postgres = await startEmbeddedPostgres({ dataDir: settings.dataDir, port: settings.port + 1 });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: settings.dataDir,
+    port: settings.port + 1,
+  });
   const sql = connectDatabase(postgres.url, { max: 2, applicationName: 'omnihub-cli' });
   try {
     await migrateDatabase(sql, { seed: true });
@@ -48,7 +54,8 @@ export async function openLocalDatabase(settings: LocalSettings): Promise<OpenDa
 }
 
 async function assertSchema(sql: Sql): Promise<void> {
-  const [row] = await sql`select to_regprocedure('omnilink.issue_api_key(uuid,text[],integer,timestamptz,text,uuid)') is not null as ready`;
+  const [row] =
+    await sql`select to_regprocedure('omnilink.issue_api_key(uuid,text[],integer,timestamptz,text,uuid)') is not null as ready`;
   if (!row?.ready) {
     await sql.end();
     throw new Error(

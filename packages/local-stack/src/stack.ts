@@ -74,17 +74,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => portSql.end({ timeout: 2 }));
     const signals = await TaskSignals.listen(portSql);
     cleanups.push(() => signals.close());
-    const portApp = createPortApp({ sql: portSql, env: options.env, signals, log: options.log ?? quiet });
+    const portApp = createPortApp({
+      sql: portSql,
+      env: options.env,
+      signals,
+      log: options.log ?? quiet,
+    });
 
     const root = new Hono();
     root.mount('/functions/v1', portApp.fetch);
     root.get('/', (c) =>
       c.json({
         name: 'OmniHub local stack',
-        endpoints: { port: '/functions/v1/omnilink-port', openapi: '/functions/v1/omnilink-port/openapi.json' },
+        endpoints: {
+          port: '/functions/v1/omnilink-port',
+          openapi: '/functions/v1/omnilink-port/openapi.json',
+        },
       }),
     );
-    root.notFound((c) => c.json({ error: 'not_found', message: `Nothing is served at ${c.req.path}.` }, 404));
+    root.notFound((c) =>
+      c.json({ error: 'not_found', message: `Nothing is served at ${c.req.path}.` }, 404),
+    );
 
     const server = await listen(root.fetch, options.port);
     cleanups.push(
@@ -114,14 +124,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number) {
-  return new Promise<ReturnType<typeof serve> & { closeAllConnections(): void }>((resolve, reject) => {
-    const server = serve({ fetch, port, hostname: '127.0.0.1' }, (_info: AddressInfo) => resolve(server as never));
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} is already in use. Stop what uses it, or set OMNIHUB_LOCAL_PORT.`)
-          : error,
-      ),
-    );
-  });
+  return new Promise<ReturnType<typeof serve> & { closeAllConnections(): void }>(
+    (resolve, reject) => {
+      const server = serve({ fetch, port, hostname: '127.0.0.1' }, (_info: AddressInfo) =>
+        resolve(server as never),
+      );
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `Port ${port} is already in use. Stop what uses it, or set OMNIHUB_LOCAL_PORT.`,
+              )
+            : error,
+        ),
+      );
+    },
+  );
 }

@@ -85,9 +85,13 @@ export function createPortApp(options: PortAppOptions) {
       request_id: requestIdValue,
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
-    const internal = new PortError('internal', 'Something went wrong on our side; quote the request_id when reporting it.', {
-      request_id: requestIdValue,
-    });
+    const internal = new PortError(
+      'internal',
+      'Something went wrong on our side; quote the request_id when reporting it.',
+      {
+        request_id: requestIdValue,
+      },
+    );
     return c.json(internal.toBody(), internal.status);
   });
 

@@ -10,7 +10,11 @@ const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 
 /** Parses a boolean setting; a typo fails loudly rather than silently leaving a kill switch in the wrong state. */
-export function parseBooleanSetting(name: string, raw: string | undefined, fallback: boolean): boolean {
+export function parseBooleanSetting(
+  name: string,
+  raw: string | undefined,
+  fallback: boolean,
+): boolean {
   if (raw === undefined || raw.trim() === '') return fallback;
   const word = raw.trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;

@@ -4,7 +4,9 @@ import type { PortDatabase } from './db.ts';
 import type { TaskSignals } from './task-signals.ts';
 
 /** One structured log line. The Authorization header and secrets never appear in one. */
-export type PortLogger = (entry: { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>) => void;
+export type PortLogger = (
+  entry: { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>,
+) => void;
 
 /** What the route groups need, given to them when the app is built (no globals). */
 export interface PortDeps {

@@ -21,7 +21,10 @@ export async function credentialFromHeader(header: string | undefined): Promise<
   }
   const [scheme, token, ...rest] = header.trim().split(/\s+/);
   if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length > 0) {
-    throw new PortError('unauthorized', `The Authorization header is not a Bearer token. ${BEARER_HINT}`);
+    throw new PortError(
+      'unauthorized',
+      `The Authorization header is not a Bearer token. ${BEARER_HINT}`,
+    );
   }
   const match = API_KEY_PATTERN.exec(token);
   if (!match) {

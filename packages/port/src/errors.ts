@@ -45,13 +45,16 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
 };
 
 export function isSqlRefusal(value: unknown): value is SqlRefusal {
-  return typeof value === 'object' && value !== null && typeof (value as SqlRefusal).error === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as SqlRefusal).error === 'string'
+  );
 }
 
 /** Converts a refusal returned by an omnilink.port_* function. */
 export function refusalToError(refusal: SqlRefusal, requiredScopes: readonly string[]): PortError {
   const extras: ErrorExtras = {};
-  if (refusal.retry_after_seconds !== undefined) extras.retry_after_seconds = refusal.retry_after_seconds;
+  if (refusal.retry_after_seconds !== undefined)
+    extras.retry_after_seconds = refusal.retry_after_seconds;
   if (refusal.status !== undefined) extras.status = refusal.status;
   if (refusal.issues !== undefined) extras.issues = refusal.issues;
   // A foreign `source` in an event body is also permission_denied, without a scope to name.

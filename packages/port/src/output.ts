@@ -14,7 +14,10 @@ export function boundTaskOutput(output: unknown): { output: unknown; truncated: 
   let end = MAX_JSON_FIELD_BYTES;
   // Cut on a character boundary: step back over UTF-8 continuation bytes.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return { output: { truncated: true, preview: decoder.decode(bytes.subarray(0, end)) }, truncated: true };
+  return {
+    output: { truncated: true, preview: decoder.decode(bytes.subarray(0, end)) },
+    truncated: true,
+  };
 }
 
 /** Long error texts (stack traces) are cut rather than refused, so a failing worker can always report. */

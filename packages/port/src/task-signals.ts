@@ -31,7 +31,10 @@ export class TaskSignals {
   }
 
   /** Starts listening on `sql` (postgres.js opens one dedicated connection for it). */
-  static async listen(sql: Sql, onWarning: (message: string) => void = () => {}): Promise<TaskSignals> {
+  static async listen(
+    sql: Sql,
+    onWarning: (message: string) => void = () => {},
+  ): Promise<TaskSignals> {
     const signals = new TaskSignals();
     try {
       const { unlisten } = await sql.listen(
@@ -45,7 +48,9 @@ export class TaskSignals {
       );
       signals.#unlisten = unlisten;
     } catch (error) {
-      onWarning(`LISTEN failed, long polls will poll every ${FALLBACK_POLL_MS} ms: ${(error as Error).message}`);
+      onWarning(
+        `LISTEN failed, long polls will poll every ${FALLBACK_POLL_MS} ms: ${(error as Error).message}`,
+      );
     }
     return signals;
   }
@@ -128,7 +133,9 @@ export class TaskSignals {
     this.#probe = null;
     this.#verified = delivered;
     if (!delivered) {
-      onWarning(`Notifications do not arrive on this connection; long polls will poll every ${FALLBACK_POLL_MS} ms.`);
+      onWarning(
+        `Notifications do not arrive on this connection; long polls will poll every ${FALLBACK_POLL_MS} ms.`,
+      );
     }
     return delivered;
   }

@@ -13,7 +13,11 @@ export function validate<S extends z.ZodType>(
   } catch (error) {
     // Only absurdly deep JSON gets here (the validator's recursion runs out).
     if (error instanceof RangeError) {
-      return { problem: new PortError('invalid_request', 'The request body is nested too deeply.', { issues: [{ path: '', message: 'nested too deeply' }] }) };
+      return {
+        problem: new PortError('invalid_request', 'The request body is nested too deeply.', {
+          issues: [{ path: '', message: 'nested too deeply' }],
+        }),
+      };
     }
     throw error;
   }
@@ -21,7 +25,10 @@ export function validate<S extends z.ZodType>(
 
   const issues = result.error.issues.map((issue) => ({
     path: issue.path.map(String).join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : issue.message,
   }));
   const oversized = result.error.issues.find(
     (issue) => issue.code === 'custom' && issue.params?.[PAYLOAD_TOO_LARGE] === true,
@@ -29,13 +36,20 @@ export function validate<S extends z.ZodType>(
   if (oversized) {
     const path = oversized.path.map(String).join('.');
     return {
-      problem: new PortError('payload_too_large', `${path || 'The body'} ${oversized.message}.`, { issues }),
+      problem: new PortError('payload_too_large', `${path || 'The body'} ${oversized.message}.`, {
+        issues,
+      }),
     };
   }
   const first = issues[0]!;
   const summary = first.path ? `${first.path}: ${first.message}` : first.message;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const more =
+    issues.length > 1
+      ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})`
+      : '';
   return {
-    problem: new PortError('invalid_request', `Invalid request body. ${summary}${more}.`, { issues }),
+    problem: new PortError('invalid_request', `Invalid request body. ${summary}${more}.`, {
+      issues,
+    }),
   };
 }

@@ -52,32 +52,50 @@ describe('API key authentication', () => {
   });
 
   it('answers 401 before 404: a bad key with a malformed task id is unauthorized', async () => {
-    expectUnauthorized(await h.port.get('/tasks/not-a-uuid', `omni.doesnotexist.${'a'.repeat(43)}`));
+    expectUnauthorized(
+      await h.port.get('/tasks/not-a-uuid', `omni.doesnotexist.${'a'.repeat(43)}`),
+    );
   });
 
   it('refuses a revoked key on its very next request', async () => {
     const doomed = await h.issueKey({ tenant: 'acme', source: 'lead-gen' });
-    expect((await h.port.post('/events', doomed.apiKey, { ...event, idempotency_key: 'r1' })).status).toBe(201);
+    expect(
+      (await h.port.post('/events', doomed.apiKey, { ...event, idempotency_key: 'r1' })).status,
+    ).toBe(201);
     await h.db.sql`select omnilink.revoke_api_key(${doomed.keyId})`;
     const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post('/events', doomed.apiKey, { ...event, idempotency_key: 'r2' });
+    const response = await h.port.post('/events', doomed.apiKey, {
+      ...event,
+      idempotency_key: 'r2',
+    });
     expectUnauthorized(response);
     expect(response.body.message).toMatch(/revoked/);
     expect(await snapshotCounts(h.db.sql)).toEqual(before);
   });
 
   it('refuses an expired key on its very next request', async () => {
-    const expiring = await h.issueKey({ tenant: 'acme', source: 'lead-gen', expiresAt: new Date(Date.now() + 3_600_000) });
-    expect((await h.port.post('/events', expiring.apiKey, { ...event, idempotency_key: 'e1' })).status).toBe(201);
-    await h.db.sql`update api_keys set expires_at = now() - interval '1 second' where key_id = ${expiring.keyId}`;
-    const response = await h.port.post('/events', expiring.apiKey, { ...event, idempotency_key: 'e2' });
+    const expiring = await h.issueKey({
+      tenant: 'acme',
+      source: 'lead-gen',
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    expect(
+      (await h.port.post('/events', expiring.apiKey, { ...event, idempotency_key: 'e1' })).status,
+    ).toBe(201);
+    await h.db
+      .sql`update api_keys set expires_at = now() - interval '1 second' where key_id = ${expiring.keyId}`;
+    const response = await h.port.post('/events', expiring.apiKey, {
+      ...event,
+      idempotency_key: 'e2',
+    });
     expectUnauthorized(response);
     expect(response.body.message).toMatch(/expired/);
   });
 
   it('records when a key was last used', async () => {
     const fresh = await h.issueKey({ tenant: 'acme', source: 'lead-gen' });
-    const [before] = await h.db.sql`select last_used_at from api_keys where key_id = ${fresh.keyId}`;
+    const [before] = await h.db
+      .sql`select last_used_at from api_keys where key_id = ${fresh.keyId}`;
     expect(before!.last_used_at).toBeNull();
     await h.port.post('/events', fresh.apiKey, { ...event, idempotency_key: 'used' });
     const [after] = await h.db.sql`select last_used_at from api_keys where key_id = ${fresh.keyId}`;
@@ -111,8 +129,12 @@ describe('scopes', () => {
 
   async function runningTaskId(): Promise<string> {
     const full = await h.issueKey({ tenant: 'acme', source: 'lead-gen' });
-    const created = await h.port.post('/tasks', full.apiKey, { target: 'lead-gen', action: 'echo' });
-    await h.db.sql`update tasks set status = 'running', claimed_by = 'w', attempts = 1, lease_expires_at = now() + interval '5 minutes' where id = ${created.body.task.id}`;
+    const created = await h.port.post('/tasks', full.apiKey, {
+      target: 'lead-gen',
+      action: 'echo',
+    });
+    await h.db
+      .sql`update tasks set status = 'running', claimed_by = 'w', attempts = 1, lease_expires_at = now() + interval '5 minutes' where id = ${created.body.task.id}`;
     return created.body.task.id;
   }
 
@@ -120,28 +142,49 @@ describe('scopes', () => {
     ['POST /events', 'events:write', '/events', { type: 'x', idempotency_key: 'scope' }],
     ['POST /tasks', 'tasks:create', '/tasks', { target: 'lead-gen', action: 'x' }],
     ['POST /tasks/claim', 'tasks:claim', '/tasks/claim', { worker_id: 'w' }],
-  ])('%s refuses a key without %s with 403 and changes nothing', async (_route, scope, path, body) => {
-    const limited = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: [...noScope[scope]] });
-    await h.port.post('/tasks', (await h.issueKey({ tenant: 'acme', source: 'lead-gen' })).apiKey, { target: 'lead-gen', action: 'claimable' });
-    const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post(path, limited.apiKey, body);
-    expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: 'permission_denied', required_scope: scope });
-    expect(await snapshotCounts(h.db.sql)).toEqual(before);
-  });
+  ])(
+    '%s refuses a key without %s with 403 and changes nothing',
+    async (_route, scope, path, body) => {
+      const limited = await h.issueKey({
+        tenant: 'acme',
+        source: 'lead-gen',
+        scopes: [...noScope[scope]],
+      });
+      await h.port.post(
+        '/tasks',
+        (await h.issueKey({ tenant: 'acme', source: 'lead-gen' })).apiKey,
+        { target: 'lead-gen', action: 'claimable' },
+      );
+      const before = await snapshotCounts(h.db.sql);
+      const response = await h.port.post(path, limited.apiKey, body);
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({ error: 'permission_denied', required_scope: scope });
+      expect(await snapshotCounts(h.db.sql)).toEqual(before);
+    },
+  );
 
   it.each([
     ['heartbeat', 'tasks:claim'],
     ['complete', 'tasks:complete'],
-  ] as const)('POST /tasks/{id}/%s refuses a key without %s and leaves the task as it was', async (action, scope) => {
-    const id = await runningTaskId();
-    const limited = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: [...noScope[scope]] });
-    const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post(`/tasks/${id}/${action}`, limited.apiKey, { worker_id: 'w', status: 'succeeded' });
-    expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: 'permission_denied', required_scope: scope });
-    expect(await snapshotCounts(h.db.sql)).toEqual(before);
-  });
+  ] as const)(
+    'POST /tasks/{id}/%s refuses a key without %s and leaves the task as it was',
+    async (action, scope) => {
+      const id = await runningTaskId();
+      const limited = await h.issueKey({
+        tenant: 'acme',
+        source: 'lead-gen',
+        scopes: [...noScope[scope]],
+      });
+      const before = await snapshotCounts(h.db.sql);
+      const response = await h.port.post(`/tasks/${id}/${action}`, limited.apiKey, {
+        worker_id: 'w',
+        status: 'succeeded',
+      });
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({ error: 'permission_denied', required_scope: scope });
+      expect(await snapshotCounts(h.db.sql)).toEqual(before);
+    },
+  );
 
   it('GET /tasks/{id} accepts any tasks:* scope and refuses an events-only key', async () => {
     const id = await runningTaskId();
@@ -149,14 +192,22 @@ describe('scopes', () => {
       const only = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: [scope] });
       expect((await h.port.get(`/tasks/${id}`, only.apiKey)).status).toBe(200);
     }
-    const eventsOnly = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: ['events:write'] });
+    const eventsOnly = await h.issueKey({
+      tenant: 'acme',
+      source: 'lead-gen',
+      scopes: ['events:write'],
+    });
     const refused = await h.port.get(`/tasks/${id}`, eventsOnly.apiKey);
     expect(refused.status).toBe(403);
     expect(refused.body.required_scope).toBe(ENDPOINTS.getTask.scopes.join(' or '));
   });
 
   it('answers 403 before 400: a key without the scope and a bad body gets permission_denied', async () => {
-    const limited = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: ['tasks:claim'] });
+    const limited = await h.issueKey({
+      tenant: 'acme',
+      source: 'lead-gen',
+      scopes: ['tasks:claim'],
+    });
     const response = await h.port.post('/events', limited.apiKey, { type: 'NOT VALID' });
     expect(response.status).toBe(403);
   });

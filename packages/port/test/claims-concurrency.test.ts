@@ -50,7 +50,8 @@ describe('claims under concurrency', () => {
              count(*) filter (where attempts <> 1)::int as wrong_attempts
       from tasks`;
     expect(summary).toEqual({ running: TASKS, other: 0, wrong_attempts: 0 });
-    const [attempts] = await h.db.sql`select count(*)::int as rows, count(distinct task_id)::int as tasks from task_attempts`;
+    const [attempts] = await h.db
+      .sql`select count(*)::int as rows, count(distinct task_id)::int as tasks from task_attempts`;
     expect(attempts).toEqual({ rows: TASKS, tasks: TASKS });
     // Every claimer got work: the claims really ran side by side.
     expect(new Set(claimedBy.values()).size).toBeGreaterThan(1);

@@ -25,34 +25,55 @@ describe('POST /events (single)', () => {
   it('stores an event once: 201 created, then 200 duplicate with the first id', async () => {
     const first = await h.port.post('/events', leadGen, event('single-1'));
     expect(first.status).toBe(201);
-    expect(EmitEventResponse.parse(first.body)).toEqual({ status: 'created', id: expect.any(String) });
+    expect(EmitEventResponse.parse(first.body)).toEqual({
+      status: 'created',
+      id: expect.any(String),
+    });
 
-    const again = await h.port.post('/events', leadGen, event('single-1', { data: { changed: true } }));
+    const again = await h.port.post(
+      '/events',
+      leadGen,
+      event('single-1', { data: { changed: true } }),
+    );
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ status: 'duplicate', id: first.body.id });
 
     const rows = await h.db.sql`select * from telemetry_events where idempotency_key = 'single-1'`;
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ source: 'lead-gen', type: 'lead_ingested', data: event('x').data });
+    expect(rows[0]).toMatchObject({
+      source: 'lead-gen',
+      type: 'lead_ingested',
+      data: event('x').data,
+    });
   });
 
   it('stores occurred_at when given and the receive time otherwise', async () => {
     await h.port.post('/events', leadGen, event('when-1', { occurred_at: '2026-11-21T10:00:00Z' }));
     await h.port.post('/events', leadGen, event('when-2'));
-    const [given] = await h.db.sql`select occurred_at from telemetry_events where idempotency_key = 'when-1'`;
-    const [defaulted] = await h.db.sql`select occurred_at, received_at from telemetry_events where idempotency_key = 'when-2'`;
+    const [given] = await h.db
+      .sql`select occurred_at from telemetry_events where idempotency_key = 'when-1'`;
+    const [defaulted] = await h.db
+      .sql`select occurred_at, received_at from telemetry_events where idempotency_key = 'when-2'`;
     expect((given!.occurred_at as Date).toISOString()).toBe('2026-11-21T10:00:00.000Z');
     expect(defaulted!.occurred_at).toEqual(defaulted!.received_at);
   });
 
   it('accepts a source equal to the key’s integration source', async () => {
-    const response = await h.port.post('/events', leadGen, event('source-ok', { source: 'lead-gen' }));
+    const response = await h.port.post(
+      '/events',
+      leadGen,
+      event('source-ok', { source: 'lead-gen' }),
+    );
     expect(response.status).toBe(201);
   });
 
   it('refuses a body source that is not the key’s with 403 and stores nothing', async () => {
     const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post('/events', leadGen, event('source-bad', { source: 'apex-sales' }));
+    const response = await h.port.post(
+      '/events',
+      leadGen,
+      event('source-bad', { source: 'apex-sales' }),
+    );
     expect(response.status).toBe(403);
     expect(ErrorResponse.parse(response.body)).toMatchObject({ error: 'permission_denied' });
     expect(response.body.message).toContain('apex-sales');
@@ -67,7 +88,8 @@ describe('POST /events (single)', () => {
     expect(b.body.id).not.toBe(a.body.id);
     const aAgain = await h.port.post('/events', leadGen, event('shared-key'));
     expect(aAgain.body).toEqual({ status: 'duplicate', id: a.body.id });
-    const tenants = await h.db.sql`select distinct tenant_id from telemetry_events where idempotency_key = 'shared-key'`;
+    const tenants = await h.db
+      .sql`select distinct tenant_id from telemetry_events where idempotency_key = 'shared-key'`;
     expect(tenants).toHaveLength(2);
   });
 
@@ -79,7 +101,8 @@ describe('POST /events (single)', () => {
     expect(statuses.filter((s) => s === 'created')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(49);
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
-    const [{ count }] = await h.db.sql`select count(*)::int from telemetry_events where idempotency_key = 'parallel-1'` as any;
+    const [{ count }] = (await h.db
+      .sql`select count(*)::int from telemetry_events where idempotency_key = 'parallel-1'`) as any;
     expect(count).toBe(1);
   });
 });
@@ -105,7 +128,12 @@ describe('POST /events (batch)', () => {
 
   it('refuses the whole batch when one event is invalid, naming it by path', async () => {
     const before = await snapshotCounts(h.db.sql);
-    const events = [event('v-0'), event('v-1'), event('v-2'), { ...event('v-3'), type: 'Not Valid!' }];
+    const events = [
+      event('v-0'),
+      event('v-1'),
+      event('v-2'),
+      { ...event('v-3'), type: 'Not Valid!' },
+    ];
     const response = await h.port.post('/events', leadGen, { events });
     expect(response.status).toBe(400);
     expect(ErrorResponse.parse(response.body).error).toBe('invalid_request');
@@ -129,8 +157,16 @@ describe('POST /events (bad input)', () => {
   it.each([
     ['a type with capitals', { type: 'Lead', idempotency_key: 'k' }, 'type'],
     ['a missing idempotency key', { type: 'lead' }, 'idempotency_key'],
-    ['an idempotency key over 200 characters', { type: 'lead', idempotency_key: 'k'.repeat(201) }, 'idempotency_key'],
-    ['occurred_at without a time zone', { type: 'lead', idempotency_key: 'k', occurred_at: '2026-11-21 10:00' }, 'occurred_at'],
+    [
+      'an idempotency key over 200 characters',
+      { type: 'lead', idempotency_key: 'k'.repeat(201) },
+      'idempotency_key',
+    ],
+    [
+      'occurred_at without a time zone',
+      { type: 'lead', idempotency_key: 'k', occurred_at: '2026-11-21 10:00' },
+      'occurred_at',
+    ],
     ['data that is an array', { type: 'lead', idempotency_key: 'k', data: [1, 2] }, 'data'],
     ['an unknown field', { type: 'lead', idempotency_key: 'k', idempotencyKey: 'k' }, ''],
   ])('refuses %s with 400 and the field’s path', async (_name, body, path) => {
@@ -153,7 +189,11 @@ describe('POST /events (bad input)', () => {
 
   it('refuses event data over 16 KiB with 413 payload_too_large', async () => {
     const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post('/events', leadGen, event('big', { data: { blob: 'x'.repeat(16 * 1024) } }));
+    const response = await h.port.post(
+      '/events',
+      leadGen,
+      event('big', { data: { blob: 'x'.repeat(16 * 1024) } }),
+    );
     expect(response.status).toBe(413);
     expect(response.body.error).toBe('payload_too_large');
     expect(await snapshotCounts(h.db.sql)).toEqual(before);
@@ -161,13 +201,19 @@ describe('POST /events (bad input)', () => {
 
   it('accepts event data of exactly 16 KiB', async () => {
     const filler = 'x'.repeat(16 * 1024 - JSON.stringify({ blob: '' }).length);
-    const response = await h.port.post('/events', leadGen, event('exact', { data: { blob: filler } }));
+    const response = await h.port.post(
+      '/events',
+      leadGen,
+      event('exact', { data: { blob: filler } }),
+    );
     expect(response.status).toBe(201);
   });
 
   it('refuses a body over 1 MiB with 413 and stores nothing', async () => {
     const before = await snapshotCounts(h.db.sql);
-    const events = Array.from({ length: 80 }, (_, i) => event(`mb-${i}`, { data: { blob: 'y'.repeat(15_000) } }));
+    const events = Array.from({ length: 80 }, (_, i) =>
+      event(`mb-${i}`, { data: { blob: 'y'.repeat(15_000) } }),
+    );
     const response = await h.port.post('/events', leadGen, { events });
     expect(response.status).toBe(413);
     expect(response.body.error).toBe('payload_too_large');

@@ -16,19 +16,31 @@ afterAll(() => h.close());
 
 describe('tenant isolation', () => {
   it('a key of tenant A cannot read, claim, heartbeat or complete tenant B’s task', async () => {
-    const created = await h.port.post('/tasks', b.apiKey, { target: 'apex-sales', action: 'call_lead' });
+    const created = await h.port.post('/tasks', b.apiKey, {
+      target: 'apex-sales',
+      action: 'call_lead',
+    });
     const id = created.body.task.id as string;
 
     expect((await h.port.get(`/tasks/${id}`, a.apiKey)).status).toBe(404);
-    expect((await h.port.post('/tasks/claim', a.apiKey, { worker_id: 'a-worker', max_tasks: 100 })).body).toEqual({ tasks: [] });
+    expect(
+      (await h.port.post('/tasks/claim', a.apiKey, { worker_id: 'a-worker', max_tasks: 100 })).body,
+    ).toEqual({ tasks: [] });
 
-    const claimedByB = await h.port.post('/tasks/claim', b.apiKey, { worker_id: 'shared-worker-id' });
+    const claimedByB = await h.port.post('/tasks/claim', b.apiKey, {
+      worker_id: 'shared-worker-id',
+    });
     expect(claimedByB.body.tasks.map((t: { id: string }) => t.id)).toEqual([id]);
 
     // Even knowing the id and the worker id, A gets 404, and B's task is untouched.
-    const heartbeat = await h.port.post(`/tasks/${id}/heartbeat`, a.apiKey, { worker_id: 'shared-worker-id' });
+    const heartbeat = await h.port.post(`/tasks/${id}/heartbeat`, a.apiKey, {
+      worker_id: 'shared-worker-id',
+    });
     expect(heartbeat.status).toBe(404);
-    const complete = await h.port.post(`/tasks/${id}/complete`, a.apiKey, { worker_id: 'shared-worker-id', status: 'succeeded' });
+    const complete = await h.port.post(`/tasks/${id}/complete`, a.apiKey, {
+      worker_id: 'shared-worker-id',
+      status: 'succeeded',
+    });
     expect(complete.status).toBe(404);
     const [row] = await h.db.sql`select status, claimed_by from tasks where id = ${id}`;
     expect(row).toEqual({ status: 'running', claimed_by: 'shared-worker-id' });
@@ -38,7 +50,11 @@ describe('tenant isolation', () => {
     const created = await h.port.post('/tasks', a.apiKey, { target: 'apex-sales', action: 'x' });
     const [row] = await h.db.sql`select tenant_id from tasks where id = ${created.body.task.id}`;
     expect(row!.tenant_id).toBe(a.tenantId);
-    const smuggled = await h.port.post('/tasks', a.apiKey, { target: 'apex-sales', action: 'x', tenant_id: b.tenantId });
+    const smuggled = await h.port.post('/tasks', a.apiKey, {
+      target: 'apex-sales',
+      action: 'x',
+      tenant_id: b.tenantId,
+    });
     expect(smuggled.status).toBe(400);
   });
 
@@ -50,12 +66,20 @@ describe('tenant isolation', () => {
       depends_on: [foreign.body.task.id],
     });
     expect(response.status).toBe(400);
-    expect(response.body.issues).toEqual([{ path: 'depends_on.0', message: 'no task with this id in your tenant' }]);
+    expect(response.body.issues).toEqual([
+      { path: 'depends_on.0', message: 'no task with this id in your tenant' },
+    ]);
   });
 
   it('events of tenant A are stored under A and never answered with B’s ids', async () => {
-    const fromB = await h.port.post('/events', b.apiKey, { type: 'call_attempted', idempotency_key: 'same' });
-    const fromA = await h.port.post('/events', a.apiKey, { type: 'call_attempted', idempotency_key: 'same' });
+    const fromB = await h.port.post('/events', b.apiKey, {
+      type: 'call_attempted',
+      idempotency_key: 'same',
+    });
+    const fromA = await h.port.post('/events', a.apiKey, {
+      type: 'call_attempted',
+      idempotency_key: 'same',
+    });
     expect(fromA.status).toBe(201);
     expect(fromA.body.id).not.toBe(fromB.body.id);
     const rows = await h.db.sql`select tenant_id from telemetry_events where id = ${fromA.body.id}`;

@@ -39,7 +39,10 @@ describe('OMNILINK_ENABLED=false', () => {
       for (const key of [acme.apiKey, undefined]) {
         const response = await client.request(method, path, { key, body });
         expect(response.status, `${method} ${path}`).toBe(503);
-        expect(response.body).toEqual({ error: 'omnilink_disabled', message: expect.stringContaining('OMNILINK_ENABLED') });
+        expect(response.body).toEqual({
+          error: 'omnilink_disabled',
+          message: expect.stringContaining('OMNILINK_ENABLED'),
+        });
         expect(response.headers.get('x-request-id')).toBeTruthy();
       }
     }
@@ -53,7 +56,11 @@ describe('OMNILINK_ENABLED=false', () => {
         throw new Error('the kill switch queried the database');
       },
     });
-    const app = createPortApp({ sql: brokenSql, env: { OMNILINK_ENABLED: 'false' }, log: () => {} });
+    const app = createPortApp({
+      sql: brokenSql,
+      env: { OMNILINK_ENABLED: 'false' },
+      log: () => {},
+    });
     const response = await app.request(`/omnilink-port/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${acme.apiKey}` },
@@ -63,13 +70,16 @@ describe('OMNILINK_ENABLED=false', () => {
   });
 
   it('refuses an unrecognised value instead of guessing', () => {
-    expect(() => createPortApp({ sql: h.db.sql, env: { OMNILINK_ENABLED: 'flase' } })).toThrow(/OMNILINK_ENABLED/);
+    expect(() => createPortApp({ sql: h.db.sql, env: { OMNILINK_ENABLED: 'flase' } })).toThrow(
+      /OMNILINK_ENABLED/,
+    );
   });
 });
 
 describe('the tenant switch', () => {
   it('answers 503 to that tenant’s keys on every authenticated route, serves other tenants, and changes nothing', async () => {
-    await h.db.sql`update tenant_settings set omnilink_enabled = false where tenant_id = ${acme.tenantId}`;
+    await h.db
+      .sql`update tenant_settings set omnilink_enabled = false where tenant_id = ${acme.tenantId}`;
     try {
       const before = await snapshotCounts(h.db.sql);
       for (const [method, path, body] of routes().slice(3)) {
@@ -78,26 +88,41 @@ describe('the tenant switch', () => {
         expect(response.body.error).toBe('omnilink_disabled');
       }
       expect(await snapshotCounts(h.db.sql)).toEqual(before);
-      const other = await h.port.post('/events', globex.apiKey, { type: 'x', idempotency_key: 'still-on' });
+      const other = await h.port.post('/events', globex.apiKey, {
+        type: 'x',
+        idempotency_key: 'still-on',
+      });
       expect(other.status).toBe(201);
       expect((await h.port.get('/health')).status).toBe(200);
     } finally {
-      await h.db.sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${acme.tenantId}`;
+      await h.db
+        .sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${acme.tenantId}`;
     }
-    const back = await h.port.post('/events', acme.apiKey, { type: 'x', idempotency_key: 'back-on' });
+    const back = await h.port.post('/events', acme.apiKey, {
+      type: 'x',
+      idempotency_key: 'back-on',
+    });
     expect(back.status).toBe(201);
   });
 
   it('is checked after the key and before the scope', async () => {
-    const eventsOnly = await h.issueKey({ tenant: 'acme', source: 'lead-gen', scopes: ['events:write'] });
-    await h.db.sql`update tenant_settings set omnilink_enabled = false where tenant_id = ${acme.tenantId}`;
+    const eventsOnly = await h.issueKey({
+      tenant: 'acme',
+      source: 'lead-gen',
+      scopes: ['events:write'],
+    });
+    await h.db
+      .sql`update tenant_settings set omnilink_enabled = false where tenant_id = ${acme.tenantId}`;
     try {
       const noScope = await h.port.post('/tasks/claim', eventsOnly.apiKey, { worker_id: 'w' });
       expect(noScope.status).toBe(503);
-      const badKey = await h.port.post('/tasks/claim', `omni.unknownkey.${'x'.repeat(43)}`, { worker_id: 'w' });
+      const badKey = await h.port.post('/tasks/claim', `omni.unknownkey.${'x'.repeat(43)}`, {
+        worker_id: 'w',
+      });
       expect(badKey.status).toBe(401);
     } finally {
-      await h.db.sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${acme.tenantId}`;
+      await h.db
+        .sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${acme.tenantId}`;
     }
   });
 });

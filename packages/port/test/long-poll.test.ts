@@ -23,8 +23,14 @@ describe.each([
 
   it('returns a task created while the claim waits, long before wait_ms', async () => {
     const started = Date.now();
-    const claim = h.http!.client.post('/tasks/claim', key.apiKey, { worker_id: 'w', wait_ms: LONG_WAIT_MS });
-    const created = await h.port.post('/tasks', key.apiKey, { target: 'apex-sales', action: 'wake' });
+    const claim = h.http!.client.post('/tasks/claim', key.apiKey, {
+      worker_id: 'w',
+      wait_ms: LONG_WAIT_MS,
+    });
+    const created = await h.port.post('/tasks', key.apiKey, {
+      target: 'apex-sales',
+      action: 'wake',
+    });
     const response = await claim;
     expect(response.body.tasks.map((t: { id: string }) => t.id)).toEqual([created.body.task.id]);
     expect(Date.now() - started).toBeLessThan(LONG_WAIT_MS);
@@ -32,7 +38,10 @@ describe.each([
 
   it('returns an empty list once wait_ms has passed with nothing ready', async () => {
     const started = Date.now();
-    const response = await h.http!.client.post('/tasks/claim', key.apiKey, { worker_id: 'w', wait_ms: 600 });
+    const response = await h.http!.client.post('/tasks/claim', key.apiKey, {
+      worker_id: 'w',
+      wait_ms: 600,
+    });
     expect(response.body).toEqual({ tasks: [] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
@@ -44,7 +53,10 @@ describe.each([
       action: 'later',
       run_at: runAt.toISOString(),
     });
-    const response = await h.http!.client.post('/tasks/claim', key.apiKey, { worker_id: 'w', wait_ms: LONG_WAIT_MS });
+    const response = await h.http!.client.post('/tasks/claim', key.apiKey, {
+      worker_id: 'w',
+      wait_ms: LONG_WAIT_MS,
+    });
     expect(response.body.tasks.map((t: { id: string }) => t.id)).toEqual([created.body.task.id]);
     expect(Date.now()).toBeGreaterThanOrEqual(runAt.getTime());
     expect(Date.now() - runAt.getTime()).toBeLessThan(LONG_WAIT_MS);
@@ -62,7 +74,10 @@ describe.each([
     const waiting = Array.from({ length: 5 }, (_, i) =>
       h.http!.client.post('/tasks/claim', key.apiKey, { worker_id: `w${i}`, wait_ms: 1_500 }),
     );
-    const created = await h.port.post('/tasks', key.apiKey, { target: 'apex-sales', action: 'one' });
+    const created = await h.port.post('/tasks', key.apiKey, {
+      target: 'apex-sales',
+      action: 'one',
+    });
     const results = await Promise.all(waiting);
     const got = results.flatMap((r) => r.body.tasks.map((t: { id: string }) => t.id));
     expect(got).toEqual([created.body.task.id]);

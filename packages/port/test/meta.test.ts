@@ -14,11 +14,16 @@ describe('GET /health', () => {
   it('answers 200 with status ok and the port version, without a key', async () => {
     const response = await h.port.get('/health');
     expect(response.status).toBe(200);
-    expect(HealthResponse.parse(response.body)).toEqual({ status: 'ok', version: packageJson.version });
+    expect(HealthResponse.parse(response.body)).toEqual({
+      status: 'ok',
+      version: packageJson.version,
+    });
   });
 
   it('lets a browser read it (CORS)', async () => {
-    const response = await fetch(`${h.http!.server.baseUrl}/health`, { headers: { origin: 'http://localhost:5173' } });
+    const response = await fetch(`${h.http!.server.baseUrl}/health`, {
+      headers: { origin: 'http://localhost:5173' },
+    });
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
   });
 });
@@ -30,7 +35,10 @@ describe('GET /openapi.json', () => {
     expect(response.body.openapi).toBe('3.1.0');
     expect(response.body.servers).toEqual([{ url: h.http!.server.baseUrl }]);
     for (const endpoint of Object.values(ENDPOINTS)) {
-      expect(response.body.paths[endpoint.path]?.[endpoint.method], `${endpoint.method} ${endpoint.path}`).toBeDefined();
+      expect(
+        response.body.paths[endpoint.path]?.[endpoint.method],
+        `${endpoint.method} ${endpoint.path}`,
+      ).toBeDefined();
     }
   });
 });
@@ -39,9 +47,13 @@ describe('every response', () => {
   it('carries an x-request-id, echoing a sane one from the caller', async () => {
     const generated = await h.port.get('/health');
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const echoed = await h.port.request('GET', '/health', { headers: { 'x-request-id': 'trace-123' } });
+    const echoed = await h.port.request('GET', '/health', {
+      headers: { 'x-request-id': 'trace-123' },
+    });
     expect(echoed.headers.get('x-request-id')).toBe('trace-123');
-    const refused = await h.port.request('GET', '/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    const refused = await h.port.request('GET', '/health', {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(refused.headers.get('x-request-id')).not.toBe('bad id with spaces');
     const error = await h.port.post('/events', undefined, {});
     expect(error.status).toBe(401);
@@ -58,7 +70,8 @@ describe('every response', () => {
   it('answers an unexpected failure with 500 internal and the request id, without internals', async () => {
     const key = await h.issueKey({ tenant: 'acme', source: 'lead-gen' });
     // Break the database function under the port to force an unexpected error.
-    await h.db.sql`alter function omnilink.port_get_task(text, text, uuid) rename to port_get_task_hidden`;
+    await h.db
+      .sql`alter function omnilink.port_get_task(text, text, uuid) rename to port_get_task_hidden`;
     try {
       const response = await h.port.get(`/tasks/${crypto.randomUUID()}`, key.apiKey);
       expect(response.status).toBe(500);
@@ -69,7 +82,8 @@ describe('every response', () => {
       });
       expect(JSON.stringify(response.body)).not.toMatch(/port_get_task|select|omnilink\./i);
     } finally {
-      await h.db.sql`alter function omnilink.port_get_task_hidden(text, text, uuid) rename to port_get_task`;
+      await h.db
+        .sql`alter function omnilink.port_get_task_hidden(text, text, uuid) rename to port_get_task`;
     }
   });
 });

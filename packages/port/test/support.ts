@@ -28,7 +28,11 @@ export interface RequestOptions {
 export class PortClient {
   constructor(private readonly fetcher: (path: string, init: RequestInit) => Promise<Response>) {}
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<PortResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<PortResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     let body: string | Uint8Array | undefined = options.rawBody;
@@ -38,7 +42,11 @@ export class PortClient {
     }
     const response = await this.fetcher(path, { method, headers, body });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
   }
 
   post<T = any>(path: string, key: string | undefined, body?: unknown) {
@@ -61,13 +69,17 @@ export interface RunningPort {
 export async function startPortServer(
   options: Omit<PortAppOptions, 'signals'> & { listen?: boolean },
 ): Promise<RunningPort> {
-  const signals = options.listen === false ? TaskSignals.polling() : await TaskSignals.listen(options.sql);
+  const signals =
+    options.listen === false ? TaskSignals.polling() : await TaskSignals.listen(options.sql);
   const app = createPortApp({ log: () => {}, ...options, signals });
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve({ server, port: info.port }),
-    );
-  });
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve) => {
+      const server = serve(
+        { fetch: app.fetch, port: 0, hostname: '127.0.0.1' },
+        (info: AddressInfo) => resolve({ server, port: info.port }),
+      );
+    },
+  );
   return {
     baseUrl: `http://127.0.0.1:${port}/omnilink-port`,
     signals,
@@ -101,7 +113,10 @@ export async function startPortHarness(
   let http: PortHarness['http'];
   if (options.http) {
     const server = await startPortServer({ sql: db.sql, env: options.env, listen: options.listen });
-    http = { server, client: new PortClient((path, init) => fetch(`${server.baseUrl}${path}`, init)) };
+    http = {
+      server,
+      client: new PortClient((path, init) => fetch(`${server.baseUrl}${path}`, init)),
+    };
   }
   return {
     db,
@@ -115,7 +130,12 @@ export async function startPortHarness(
   };
 }
 
-export const ALL_SCOPES = ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete'] as const;
+export const ALL_SCOPES = [
+  'events:write',
+  'tasks:create',
+  'tasks:claim',
+  'tasks:complete',
+] as const;
 
 /** Runs `fn` as a signed-in Supabase user, the way PostgREST does: role and JWT claims set for one transaction. */
 export async function asUser<T>(
@@ -136,7 +156,8 @@ export async function createMember(
   tenantId: string,
   role: 'viewer' | 'operator' | 'admin',
 ): Promise<string> {
-  const [user] = await sql`insert into auth.users (email) values (${`${role}-${crypto.randomUUID()}@example.test`}) returning id`;
+  const [user] =
+    await sql`insert into auth.users (email) values (${`${role}-${crypto.randomUUID()}@example.test`}) returning id`;
   await sql`insert into public.tenant_members (tenant_id, user_id, role) values (${tenantId}, ${user!.id}, ${role})`;
   return user!.id as string;
 }

@@ -1,4 +1,10 @@
-import { ClaimTasksResponse, CreateTaskResponse, HeartbeatResponse, Task, TaskResponse } from '@omnihub/contracts';
+import {
+  ClaimTasksResponse,
+  CreateTaskResponse,
+  HeartbeatResponse,
+  Task,
+  TaskResponse,
+} from '@omnihub/contracts';
 import { snapshotCounts, type IssuedKey } from '@omnihub/database/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { asUser, createMember, startPortHarness, type PortHarness } from './support.ts';
@@ -19,13 +25,20 @@ beforeEach(async () => {
 });
 
 async function createTask(body: Record<string, unknown>, key = apex.apiKey) {
-  const response = await h.port.post('/tasks', key, { target: 'apex-sales', action: 'call_lead', ...body });
+  const response = await h.port.post('/tasks', key, {
+    target: 'apex-sales',
+    action: 'call_lead',
+    ...body,
+  });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return CreateTaskResponse.parse(response.body).task;
 }
 
 async function claim(body: Record<string, unknown> = {}, key = apex.apiKey) {
-  const response = await h.port.post('/tasks/claim', key, { worker_id: 'apex-sales-dev-01', ...body });
+  const response = await h.port.post('/tasks/claim', key, {
+    worker_id: 'apex-sales-dev-01',
+    ...body,
+  });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return ClaimTasksResponse.parse(response.body).tasks;
 }
@@ -36,7 +49,10 @@ function complete(taskId: string, body: Record<string, unknown>, key = apex.apiK
 
 describe('POST /tasks', () => {
   it('creates a queued task with the contract’s defaults', async () => {
-    const response = await h.port.post('/tasks', apex.apiKey, { target: 'apex-sales', action: 'call_lead' });
+    const response = await h.port.post('/tasks', apex.apiKey, {
+      target: 'apex-sales',
+      action: 'call_lead',
+    });
     expect(response.status).toBe(201);
     const task = Task.parse(response.body.task);
     expect(task).toMatchObject({
@@ -66,10 +82,18 @@ describe('POST /tasks', () => {
       run_at: '2030-01-01T00:00:00Z',
       max_attempts: 7,
     });
-    expect(task).toMatchObject({ params: { payload: { lead_id: '42' } }, priority: 9, max_attempts: 7 });
+    expect(task).toMatchObject({
+      params: { payload: { lead_id: '42' } },
+      priority: 9,
+      max_attempts: 7,
+    });
     expect(Date.parse(task.run_at!)).toBe(Date.parse('2030-01-01T00:00:00Z'));
-    const [row] = await h.db.sql`select tenant_id, created_by_integration_id from tasks where id = ${task.id}`;
-    expect(row).toEqual({ tenant_id: apex.tenantId, created_by_integration_id: apex.integrationId });
+    const [row] = await h.db
+      .sql`select tenant_id, created_by_integration_id from tasks where id = ${task.id}`;
+    expect(row).toEqual({
+      tenant_id: apex.tenantId,
+      created_by_integration_id: apex.integrationId,
+    });
   });
 
   it('lets one source create tasks for another target of its tenant', async () => {
@@ -94,11 +118,17 @@ describe('POST /tasks', () => {
   it('creates one task when the same idempotency key arrives 20 times at once', async () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
-        h.port.post('/tasks', apex.apiKey, { target: 'apex-sales', action: 'x', idempotency_key: 'burst' }),
+        h.port.post('/tasks', apex.apiKey, {
+          target: 'apex-sales',
+          action: 'x',
+          idempotency_key: 'burst',
+        }),
       ),
     );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
-    expect(responses.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(19);
+    expect(responses.filter((r) => r.status === 200 && r.body.status === 'duplicate')).toHaveLength(
+      19,
+    );
     expect(new Set(responses.map((r) => r.body.task.id)).size).toBe(1);
   });
 
@@ -118,7 +148,11 @@ describe('POST /tasks', () => {
     ['depends_on with a non-uuid', { depends_on: ['abc'] }, 'depends_on.0'],
   ])('refuses %s with 400 and changes nothing', async (_name, extra, path) => {
     const before = await snapshotCounts(h.db.sql);
-    const response = await h.port.post('/tasks', apex.apiKey, { target: 'apex-sales', action: 'x', ...extra });
+    const response = await h.port.post('/tasks', apex.apiKey, {
+      target: 'apex-sales',
+      action: 'x',
+      ...extra,
+    });
     expect(response.status).toBe(400);
     expect(response.body.error).toBe('invalid_request');
     expect(response.body.issues.map((i: { path: string }) => i.path)).toContain(path);
@@ -157,12 +191,27 @@ describe('POST /tasks/claim', () => {
   it('leases the task: running, attempts + 1, claimed_by and lease_expires_at set, one attempt row', async () => {
     const created = await createTask({});
     const [task] = await claim({ lease_seconds: 60 });
-    expect(task).toMatchObject({ id: created.id, status: 'running', attempts: 1, claimed_by: 'apex-sales-dev-01' });
-    const [row] = await h.db.sql`select lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
+    expect(task).toMatchObject({
+      id: created.id,
+      status: 'running',
+      attempts: 1,
+      claimed_by: 'apex-sales-dev-01',
+    });
+    const [row] = await h.db
+      .sql`select lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
     expect(row!.lease).toBe('00:01:00');
-    const attempts = await h.db.sql`select attempt, worker_id, integration_id, finished_at from task_attempts where task_id = ${created.id}`;
-    expect(attempts).toEqual([{ attempt: 1, worker_id: 'apex-sales-dev-01', integration_id: apex.integrationId, finished_at: null }]);
-    const [worker] = await h.db.sql`select source, last_claim_at from workers where worker_id = 'apex-sales-dev-01'`;
+    const attempts = await h.db
+      .sql`select attempt, worker_id, integration_id, finished_at from task_attempts where task_id = ${created.id}`;
+    expect(attempts).toEqual([
+      {
+        attempt: 1,
+        worker_id: 'apex-sales-dev-01',
+        integration_id: apex.integrationId,
+        finished_at: null,
+      },
+    ]);
+    const [worker] = await h.db
+      .sql`select source, last_claim_at from workers where worker_id = 'apex-sales-dev-01'`;
     expect(worker).toMatchObject({ source: 'apex-sales', last_claim_at: expect.any(Date) });
   });
 
@@ -229,7 +278,8 @@ describe('POST /tasks/claim', () => {
     const grandchild = await createTask({ depends_on: [child.id] });
     await claim();
     await complete(root.id, { status: 'failed', error: 'boom' });
-    const rows = await h.db.sql`select id, status, error from tasks where id in ${h.db.sql([child.id, grandchild.id])}`;
+    const rows = await h.db
+      .sql`select id, status, error from tasks where id in ${h.db.sql([child.id, grandchild.id])}`;
     expect(rows.map((r) => [r.status, r.error])).toEqual([
       ['canceled', 'dependency_failed'],
       ['canceled', 'dependency_failed'],
@@ -250,7 +300,8 @@ describe('POST /tasks/{id}/heartbeat', () => {
     });
     expect(response.status).toBe(200);
     const { lease_expires_at } = HeartbeatResponse.parse(response.body);
-    const [row] = await h.db.sql`select lease_expires_at, progress, lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
+    const [row] = await h.db
+      .sql`select lease_expires_at, progress, lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
     expect(row!.lease_expires_at.getTime()).toBe(Date.parse(lease_expires_at));
     expect(row).toMatchObject({ progress: { pct: 40 }, lease: '00:10:00' });
   });
@@ -258,15 +309,20 @@ describe('POST /tasks/{id}/heartbeat', () => {
   it('keeps the claim’s lease length when lease_seconds is omitted', async () => {
     const created = await createTask({});
     await claim({ lease_seconds: 45 });
-    await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, { worker_id: 'apex-sales-dev-01' });
-    const [row] = await h.db.sql`select lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
+    await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, {
+      worker_id: 'apex-sales-dev-01',
+    });
+    const [row] = await h.db
+      .sql`select lease_expires_at - updated_at as lease from tasks where id = ${created.id}`;
     expect(row!.lease).toBe('00:00:45');
   });
 
   it('answers 409 lease_lost with the status to a worker that does not hold the task', async () => {
     const created = await createTask({});
     await claim();
-    const response = await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, { worker_id: 'someone-else' });
+    const response = await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, {
+      worker_id: 'someone-else',
+    });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ error: 'lease_lost', status: 'running' });
   });
@@ -274,19 +330,27 @@ describe('POST /tasks/{id}/heartbeat', () => {
   it('answers 409 lease_lost once the lease expired, and puts the task back in the queue', async () => {
     const created = await createTask({});
     await claim();
-    await h.db.sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${created.id}`;
-    const response = await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, { worker_id: 'apex-sales-dev-01' });
+    await h.db
+      .sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${created.id}`;
+    const response = await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, {
+      worker_id: 'apex-sales-dev-01',
+    });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ error: 'lease_lost', status: 'queued' });
-    const attempts = await h.db.sql`select outcome from task_attempts where task_id = ${created.id}`;
+    const attempts = await h.db
+      .sql`select outcome from task_attempts where task_id = ${created.id}`;
     expect(attempts).toEqual([{ outcome: 'lease_expired' }]);
   });
 
   it('answers 404 for an unknown task id and for a malformed one', async () => {
-    const unknown = await h.port.post(`/tasks/${crypto.randomUUID()}/heartbeat`, apex.apiKey, { worker_id: 'w' });
+    const unknown = await h.port.post(`/tasks/${crypto.randomUUID()}/heartbeat`, apex.apiKey, {
+      worker_id: 'w',
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toBe('not_found');
-    const malformed = await h.port.post('/tasks/not-a-uuid/heartbeat', apex.apiKey, { worker_id: 'w' });
+    const malformed = await h.port.post('/tasks/not-a-uuid/heartbeat', apex.apiKey, {
+      worker_id: 'w',
+    });
     expect(malformed.status).toBe(404);
   });
 });
@@ -298,8 +362,15 @@ describe('POST /tasks/{id}/complete', () => {
     const response = await complete(created.id, { status: 'succeeded', output: { booked: true } });
     expect(response.status).toBe(200);
     const { task } = TaskResponse.parse(response.body);
-    expect(task).toMatchObject({ status: 'succeeded', output: { booked: true }, output_truncated: false, lease_expires_at: null, error: null });
-    const attempts = await h.db.sql`select outcome, finished_at from task_attempts where task_id = ${created.id}`;
+    expect(task).toMatchObject({
+      status: 'succeeded',
+      output: { booked: true },
+      output_truncated: false,
+      lease_expires_at: null,
+      error: null,
+    });
+    const attempts = await h.db
+      .sql`select outcome, finished_at from task_attempts where task_id = ${created.id}`;
     expect(attempts).toEqual([{ outcome: 'succeeded', finished_at: expect.any(Date) }]);
   });
 
@@ -333,26 +404,43 @@ describe('POST /tasks/{id}/complete', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       await h.db.sql`update tasks set run_at = null where id = ${created.id}`;
       expect((await claim()).map((t) => t.attempts)).toEqual([attempt]);
-      const response = await complete(created.id, { status: 'failed', error: `attempt ${attempt} failed` });
+      const response = await complete(created.id, {
+        status: 'failed',
+        error: `attempt ${attempt} failed`,
+      });
       expect(response.status).toBe(200);
-      const [row] = await h.db.sql`select status, run_at - updated_at as backoff, finished_at from tasks where id = ${created.id}`;
+      const [row] = await h.db
+        .sql`select status, run_at - updated_at as backoff, finished_at from tasks where id = ${created.id}`;
       if (attempt < 3) {
         expect(row).toMatchObject({ status: 'queued', finished_at: null });
         backoffs.push(row!.backoff);
       } else {
         expect(row).toMatchObject({ status: 'failed', finished_at: expect.any(Date) });
-        expect(response.body.task).toMatchObject({ status: 'failed', error: 'attempt 3 failed', attempts: 3 });
+        expect(response.body.task).toMatchObject({
+          status: 'failed',
+          error: 'attempt 3 failed',
+          attempts: 3,
+        });
       }
     }
     expect(backoffs).toEqual(['00:00:01', '00:00:02']);
-    const attempts = await h.db.sql`select attempt, outcome, error from task_attempts where task_id = ${created.id} order by started_at, attempt`;
-    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'failed'], [2, 'failed'], [3, 'failed']]);
+    const attempts = await h.db
+      .sql`select attempt, outcome, error from task_attempts where task_id = ${created.id} order by started_at, attempt`;
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
   });
 
   it('ends a non-retryable failure at once', async () => {
     const created = await createTask({});
     await claim();
-    const response = await complete(created.id, { status: 'failed', error: 'bad lead', retryable: false });
+    const response = await complete(created.id, {
+      status: 'failed',
+      error: 'bad lead',
+      retryable: false,
+    });
     expect(response.body.task).toMatchObject({ status: 'failed', attempts: 1, error: 'bad lead' });
   });
 
@@ -380,18 +468,27 @@ describe('POST /tasks/{id}/complete', () => {
   it('answers 409 lease_lost after the lease expired, and another worker can then claim it', async () => {
     const created = await createTask({});
     await claim();
-    await h.db.sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${created.id}`;
+    await h.db
+      .sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${created.id}`;
     const late = await complete(created.id, { status: 'succeeded' });
     expect(late.status).toBe(409);
     expect(late.body).toMatchObject({ error: 'lease_lost', status: 'queued' });
     const [reclaimed] = await claim({ worker_id: 'apex-sales-dev-02' });
-    expect(reclaimed).toMatchObject({ id: created.id, attempts: 2, claimed_by: 'apex-sales-dev-02' });
+    expect(reclaimed).toMatchObject({
+      id: created.id,
+      attempts: 2,
+      claimed_by: 'apex-sales-dev-02',
+    });
   });
 
   it('cuts an error text over 4000 characters instead of refusing it', async () => {
     const created = await createTask({});
     await claim();
-    const response = await complete(created.id, { status: 'failed', error: 'e'.repeat(10_000), retryable: false });
+    const response = await complete(created.id, {
+      status: 'failed',
+      error: 'e'.repeat(10_000),
+      retryable: false,
+    });
     expect(response.status).toBe(200);
     expect(response.body.task.error).toHaveLength(4000);
   });

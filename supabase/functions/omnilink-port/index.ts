@@ -8,7 +8,9 @@ import postgres from 'postgres';
 
 const databaseUrl = Deno.env.get('OMNIHUB_DATABASE_URL') ?? Deno.env.get('SUPABASE_DB_URL');
 if (!databaseUrl) {
-  throw new Error('Set SUPABASE_DB_URL (Supabase sets it for Edge Functions) or OMNIHUB_DATABASE_URL.');
+  throw new Error(
+    'Set SUPABASE_DB_URL (Supabase sets it for Edge Functions) or OMNIHUB_DATABASE_URL.',
+  );
 }
 
 const sql = postgres(databaseUrl, {

@@ -23,7 +23,12 @@ export async function issueKey(
     expiresAt?: Date | null;
   },
 ): Promise<IssuedKey> {
-  const scopes = options.scopes ?? ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete'];
+  const scopes = options.scopes ?? [
+    'events:write',
+    'tasks:create',
+    'tasks:claim',
+    'tasks:complete',
+  ];
   const [row] = await sql`
     select omnilink.issue_api_key(
       omnilink.ensure_integration(omnilink.ensure_tenant(${options.tenant}), ${options.source}),

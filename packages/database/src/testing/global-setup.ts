@@ -29,7 +29,12 @@ export default async function setup(project: TestProject) {
       dataDir,
       port: await freePort(),
       // Test data is thrown away: skip the durability work.
-      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
+      settings: {
+        fsync: 'off',
+        synchronous_commit: 'off',
+        full_page_writes: 'off',
+        max_connections: '400',
+      },
     });
     serverUrl = pg.url;
     stop = async () => {

@@ -39,7 +39,11 @@ export function taskIdParam(deps: PortDeps) {
   return createMiddleware<PortHonoEnv & { Variables: { taskId: string } }>(async (c, next) => {
     const parsed = TaskId.safeParse(c.req.param('id'));
     if (!parsed.success) {
-      return refuseAfterKeyCheck(deps, c.var, new PortError('not_found', 'No task with this id in your tenant.'));
+      return refuseAfterKeyCheck(
+        deps,
+        c.var,
+        new PortError('not_found', 'No task with this id in your tenant.'),
+      );
     }
     c.set('taskId', parsed.data);
     await next();
