@@ -188,6 +188,18 @@ describe('direct writes', () => {
   });
 });
 
+/** A privilege refusal (schema, function or table), not an error raised inside the call. */
+function expectPrivilegeRefusal(who: string, outcome: unknown): void {
+  expect({ who, outcome }).toMatchObject({
+    who,
+    outcome: {
+      ok: false,
+      code: '42501',
+      message: expect.stringMatching(/^permission denied for /),
+    },
+  });
+}
+
 describe('omnilink internals', () => {
   /** A valid call of each port function with tenant A's real key: only the privilege check can refuse it. */
   const PORT_CALLS: Record<string, (tx: Tx, w: World) => Promise<unknown>> = {
@@ -240,15 +252,7 @@ describe('omnilink internals', () => {
     async (fn) => {
       for (const [who, actor] of apiActors(world)) {
         const outcome = await probeAs(sql, actor, (tx) => PORT_CALLS[fn]!(tx, world));
-        // A privilege refusal (schema, function or table), not an error raised inside the call.
-        expect({ who, outcome }).toMatchObject({
-          who,
-          outcome: {
-            ok: false,
-            code: '42501',
-            message: expect.stringMatching(/^permission denied for /),
-          },
-        });
+        expectPrivilegeRefusal(who, outcome);
       }
     },
   );
@@ -260,15 +264,7 @@ describe('omnilink internals', () => {
         const outcome = await probeAs(sql, actor, (tx) =>
           tx.unsafe(`select * from omnilink.${name}`),
         );
-        // A privilege refusal (schema, function or table), not an error raised inside the call.
-        expect({ who, outcome }).toMatchObject({
-          who,
-          outcome: {
-            ok: false,
-            code: '42501',
-            message: expect.stringMatching(/^permission denied for /),
-          },
-        });
+        expectPrivilegeRefusal(who, outcome);
       }
     },
   );

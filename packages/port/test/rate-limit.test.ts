@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPortHarness, type PortHarness } from './support.ts';
+import { connectDatabase } from '@omnihub/database';
+import { PortClient, startPortHarness, startPortServer, type PortHarness } from './support.ts';
 
 let h: PortHarness;
 
@@ -31,6 +32,33 @@ describe('per-key rate limit (max_rpm)', () => {
     const [{ count }] = (await h.db
       .sql`select count(*)::int from telemetry_events where type = 'rate'`) as any;
     expect(count).toBe(30);
+  });
+
+  it('stays exact across port instances: two servers with their own pools share one limit', async () => {
+    const key = await h.issueKey({ tenant: 'acme', source: 'lead-gen', maxRpm: 30 });
+    const pools = [connectDatabase(h.db.url, { max: 5 }), connectDatabase(h.db.url, { max: 5 })];
+    const servers = await Promise.all(pools.map((sql) => startPortServer({ sql, listen: false })));
+    try {
+      const clients = servers.map(
+        (server) => new PortClient((path, init) => fetch(`${server.baseUrl}${path}`, init)),
+      );
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          clients[i % 2]!.post('/events', key.apiKey, {
+            type: 'multi',
+            idempotency_key: `multi-${i}`,
+          }),
+        ),
+      );
+      expect(responses.filter((r) => r.status === 201)).toHaveLength(30);
+      expect(responses.filter((r) => r.status === 429)).toHaveLength(70);
+      // Both instances served some of the accepted requests.
+      const acceptedBy = new Set(responses.flatMap((r, i) => (r.status === 201 ? [i % 2] : [])));
+      expect(acceptedBy.size).toBe(2);
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+      await Promise.all(pools.map((sql) => sql.end()));
+    }
   });
 
   it('counts keys separately', async () => {
