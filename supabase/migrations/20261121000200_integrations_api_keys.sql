@@ -256,6 +256,7 @@ create function omnilink.authorize(
   p_count_request boolean default true,
   out error text,
   out message text,
+  out required_scope text,
   out retry_after_seconds integer,
   out api_key_id uuid,
   out tenant_id uuid,
@@ -302,8 +303,9 @@ begin
   end if;
   if p_scopes is null or not coalesce(v_key.scopes && p_scopes, false) then
     error := 'permission_denied';
+    required_scope := array_to_string(p_scopes, ' or ');
     message := format('This API key lacks the scope this endpoint needs (%s). Its scopes: %s.',
-      array_to_string(p_scopes, ' or '), array_to_string(v_key.scopes, ', '));
+      required_scope, array_to_string(v_key.scopes, ', '));
     return;
   end if;
 

@@ -54,11 +54,12 @@ describe('isSqlRefusal', () => {
 });
 
 describe('refusalToError', () => {
-  it('names the required scopes, joined with "or", for a missing-scope refusal', () => {
-    const error = refusalToError(
-      { error: 'permission_denied', message: 'This API key lacks the scope for this.' },
-      ['tasks:create', 'tasks:claim', 'tasks:complete'],
-    );
+  it('keeps the required_scope the database named for a missing-scope refusal', () => {
+    const error = refusalToError({
+      error: 'permission_denied',
+      message: 'This API key lacks the scope for this.',
+      required_scope: 'tasks:create or tasks:claim or tasks:complete',
+    });
     expect(error.status).toBe(403);
     expect(error.toBody()).toEqual({
       error: 'permission_denied',
@@ -67,46 +68,38 @@ describe('refusalToError', () => {
     });
   });
 
-  it('names a single scope alone', () => {
-    const error = refusalToError(
-      { error: 'permission_denied', message: 'This API key lacks events:write.' },
-      ['events:write'],
-    );
-    expect(error.extras.required_scope).toBe('events:write');
+  it('adds no required_scope when the refusal names none', () => {
+    const error = refusalToError({
+      error: 'permission_denied',
+      message: 'source must be lead-gen.',
+    });
+    expect(error.extras).not.toHaveProperty('required_scope');
   });
 
-  it.each<[string, SqlRefusal]>([
-    [
-      'a permission_denied for another reason',
-      { error: 'permission_denied', message: 'source must be lead-gen.' },
-    ],
-    ['a permission_denied without a message', { error: 'permission_denied' }],
-    [
-      'another code with the same wording',
-      { error: 'unauthorized', message: 'This API key lacks a secret.' },
-    ],
-  ])('adds no required_scope for %s', (_label, refusal) => {
-    expect(refusalToError(refusal, ['events:write']).extras).not.toHaveProperty('required_scope');
+  it('drops fields that are not part of the contract’s error body', () => {
+    const refusal = { error: 'unauthorized', message: 'No.', tenant_id: 'abc' } as SqlRefusal;
+    expect(refusalToError(refusal).toBody()).toEqual({ error: 'unauthorized', message: 'No.' });
   });
 
   it('copies retry_after_seconds, status and issues', () => {
     expect(
-      refusalToError(
-        { error: 'rate_limited', message: 'Slow down.', retry_after_seconds: 7 },
-        [],
-      ).toBody(),
+      refusalToError({
+        error: 'rate_limited',
+        message: 'Slow down.',
+        retry_after_seconds: 7,
+      }).toBody(),
     ).toEqual({
       error: 'rate_limited',
       message: 'Slow down.',
       retry_after_seconds: 7,
     });
-    expect(refusalToError({ error: 'lease_lost', status: 'succeeded' }, []).extras).toEqual({
+    expect(refusalToError({ error: 'lease_lost', status: 'succeeded' }).extras).toEqual({
       status: 'succeeded',
     });
     const issues = [{ path: 'depends_on.0', message: 'no such task' }];
-    expect(
-      refusalToError({ error: 'invalid_request', message: 'Bad.', issues }, []).extras,
-    ).toEqual({ issues });
+    expect(refusalToError({ error: 'invalid_request', message: 'Bad.', issues }).extras).toEqual({
+      issues,
+    });
   });
 
   it.each<[ErrorCode, RegExp]>([
@@ -120,7 +113,7 @@ describe('refusalToError', () => {
     ['internal', /went wrong/],
     ['omnilink_disabled', /switched off/],
   ])('fills a default message for %s when the refusal has none', (code, message) => {
-    const error = refusalToError({ error: code }, []);
+    const error = refusalToError({ error: code });
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
     expect(error.extras).toEqual({});

@@ -27,6 +27,7 @@ export class PortError extends Error {
 export interface SqlRefusal {
   error: ErrorCode;
   message?: string;
+  required_scope?: string;
   retry_after_seconds?: number;
   status?: string;
   issues?: ErrorResponse['issues'];
@@ -50,16 +51,13 @@ export function isSqlRefusal(value: unknown): value is SqlRefusal {
   );
 }
 
-/** Converts a refusal returned by an omnilink.port_* function. */
-export function refusalToError(refusal: SqlRefusal, requiredScopes: readonly string[]): PortError {
+/** Converts a refusal returned by an omnilink.port_* function, keeping only the contract's extra fields. */
+export function refusalToError(refusal: SqlRefusal): PortError {
   const extras: ErrorExtras = {};
+  if (refusal.required_scope !== undefined) extras.required_scope = refusal.required_scope;
   if (refusal.retry_after_seconds !== undefined)
     extras.retry_after_seconds = refusal.retry_after_seconds;
   if (refusal.status !== undefined) extras.status = refusal.status;
   if (refusal.issues !== undefined) extras.issues = refusal.issues;
-  // A foreign `source` in an event body is also permission_denied, without a scope to name.
-  if (refusal.error === 'permission_denied' && refusal.message?.startsWith('This API key lacks')) {
-    extras.required_scope = requiredScopes.join(' or ');
-  }
   return new PortError(refusal.error, refusal.message ?? DEFAULT_MESSAGES[refusal.error], extras);
 }

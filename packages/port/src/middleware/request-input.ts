@@ -18,7 +18,7 @@ async function refuseAfterKeyCheck(
   problem: PortError,
 ): Promise<never> {
   const auth = await deps.db.authorize(vars.key, vars.scopes);
-  if (isSqlRefusal(auth)) throw refusalToError(auth, vars.scopes);
+  if (isSqlRefusal(auth)) throw refusalToError(auth);
   throw problem;
 }
 

@@ -23,7 +23,7 @@ export function eventRoutes(deps: PortDeps) {
       const body = c.var.body;
       const batch = 'events' in body;
       const result = await deps.db.emitEvents(c.var.key, batch ? body.events : [body]);
-      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      if (isSqlRefusal(result)) throw refusalToError(result);
       if (batch) return c.json(result, 200);
       const only = result.results[0]!;
       return c.json({ status: only.status, id: only.id }, only.status === 'created' ? 201 : 200);

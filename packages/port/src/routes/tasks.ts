@@ -23,7 +23,7 @@ export function taskRoutes(deps: PortDeps) {
     jsonBody(deps, () => CreateTaskRequestBody),
     async (c) => {
       const result = await db.createTask(c.var.key, c.var.body);
-      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      if (isSqlRefusal(result)) throw refusalToError(result);
       return result.status === 'duplicate'
         ? c.json({ status: 'duplicate', task: result.task }, 200)
         : c.json({ task: result.task }, 201);
@@ -50,7 +50,7 @@ export function taskRoutes(deps: PortDeps) {
       for (let firstPoll = true; ; firstPoll = false) {
         const since = signals.cursor();
         const round = await db.claimTasks(c.var.key, args, firstPoll);
-        if (isSqlRefusal(round)) throw refusalToError(round, c.var.scopes);
+        if (isSqlRefusal(round)) throw refusalToError(round);
         const now = Date.now();
         if (round.tasks.length > 0 || now >= deadline || aborted.aborted) {
           return c.json({ tasks: round.tasks }, 200);
@@ -78,7 +78,7 @@ export function taskRoutes(deps: PortDeps) {
         leaseSeconds: body.lease_seconds ?? null,
         progress: body.progress,
       });
-      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      if (isSqlRefusal(result)) throw refusalToError(result);
       return c.json(result, 200);
     },
   );
@@ -99,7 +99,7 @@ export function taskRoutes(deps: PortDeps) {
         error: boundTaskError(body.error),
         retryable: body.retryable,
       });
-      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      if (isSqlRefusal(result)) throw refusalToError(result);
       return c.json(result, 200);
     },
   );
@@ -110,7 +110,7 @@ export function taskRoutes(deps: PortDeps) {
     taskIdParam(deps),
     async (c) => {
       const result = await db.getTask(c.var.key, c.var.taskId);
-      if (isSqlRefusal(result)) throw refusalToError(result, c.var.scopes);
+      if (isSqlRefusal(result)) throw refusalToError(result);
       return c.json(result, 200);
     },
   );
