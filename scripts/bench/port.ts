@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       const [{ r }] =
         (await sql`select omnilink.port_claim_tasks(${key.keyId}, ${key.secretSha256}, ${`sql-${loop}`}, ${batch}, 300, null, true) as r`) as any;
       for (const task of r.tasks) {
-        await sql`select omnilink.port_complete_task(${key.keyId}, ${key.secretSha256}, ${task.id}, ${`sql-${loop}`}, 'succeeded', ${sql.json({ ok: true })}::jsonb, false, null::text, true)`;
+        await sql`select omnilink.port_complete_task(${key.keyId}, ${key.secretSha256}, ${task.id}, ${`sql-${loop}`}, null, 'succeeded', ${sql.json({ ok: true })}::jsonb, false, null::text, true)`;
       }
       return r.tasks.length;
     };

@@ -64,13 +64,15 @@ begin
     );
   end if;
 
-  -- Within one batch the first event with a key wins; later ones are duplicates.
+  -- Within one batch the first event with a key wins; later ones are
+  -- duplicates. Inserting in key order makes concurrent batches that share
+  -- keys wait on each other in one order, so they cannot deadlock.
   with inserted as (
     insert into public.telemetry_events (tenant_id, integration_id, source, type, idempotency_key, occurred_at, data)
     select v_auth.tenant_id, v_auth.integration_id, v_auth.source, x.e ->> 'type', x.e ->> 'idempotency_key',
            coalesce((x.e ->> 'occurred_at')::timestamptz, now()), coalesce(x.e -> 'data', '{}'::jsonb)
     from jsonb_array_elements(p_events) with ordinality as x(e, ord)
-    order by x.ord
+    order by x.e ->> 'idempotency_key', x.ord
     on conflict on constraint telemetry_events_integration_idempotency_key do nothing
     returning idempotency_key, id
   )

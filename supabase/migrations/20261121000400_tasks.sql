@@ -353,6 +353,20 @@ as $$
        or (p_claimed and (w.last_claim_at is null or w.last_claim_at < now() - interval '5 seconds'))
 $$;
 
+-- Whether the caller holds the task's current lease (expiry is checked
+-- separately). The attempt number is optional in requests; when given it
+-- must be the current one, so a delayed message about an earlier attempt
+-- by the same worker cannot act on a later attempt.
+create function omnilink.holds_lease(p_task public.tasks, p_source text, p_worker_id text, p_attempt integer)
+returns boolean
+language sql immutable
+as $$
+  select p_task.status = 'running'
+     and p_task.claimed_by is not distinct from p_worker_id
+     and p_task.target = p_source
+     and (p_attempt is null or p_task.attempts = p_attempt)
+$$;
+
 -- Port functions ----------------------------------------------------------
 
 create function omnilink.port_create_task(p_key_id text, p_secret_sha256 text, p_spec jsonb)
@@ -467,6 +481,7 @@ create function omnilink.port_heartbeat(
   p_secret_sha256 text,
   p_task_id uuid,
   p_worker_id text,
+  p_attempt integer,
   p_lease_seconds integer,
   p_progress jsonb
 ) returns jsonb
@@ -488,7 +503,7 @@ begin
   if not found then
     return omnilink.task_not_found();
   end if;
-  if v_task.status <> 'running' or v_task.claimed_by is distinct from p_worker_id or v_task.target <> v_auth.source then
+  if not omnilink.holds_lease(v_task, v_auth.source, p_worker_id, p_attempt) then
     return omnilink.lease_lost(v_task.status);
   end if;
   if v_task.lease_expires_at <= now() then
@@ -516,6 +531,7 @@ create function omnilink.port_complete_task(
   p_secret_sha256 text,
   p_task_id uuid,
   p_worker_id text,
+  p_attempt integer,
   p_status text,
   p_output jsonb,
   p_output_truncated boolean,
@@ -542,7 +558,7 @@ begin
     return omnilink.task_not_found();
   end if;
 
-  if v_task.status = 'running' and v_task.claimed_by = p_worker_id and v_task.target = v_auth.source then
+  if omnilink.holds_lease(v_task, v_auth.source, p_worker_id, p_attempt) then
     if v_task.lease_expires_at <= now() then
       perform omnilink.expire_leases(v_auth.tenant_id, v_auth.source, v_task.id);
       return omnilink.lease_lost((select t.status from public.tasks t where t.id = v_task.id));
@@ -584,7 +600,8 @@ begin
   order by a.started_at desc, a.id desc
   limit 1;
   if v_task.target = v_auth.source and v_last_attempt.worker_id = p_worker_id
-     and v_last_attempt.outcome = p_status then
+     and v_last_attempt.outcome = p_status
+     and (p_attempt is null or v_last_attempt.attempt = p_attempt) then
     return jsonb_build_object('task', omnilink.task_json(v_task));
   end if;
   return omnilink.lease_lost(v_task.status);
@@ -608,6 +625,11 @@ begin
   select * into v_task from public.tasks t where t.id = p_task_id and t.tenant_id = v_auth.tenant_id;
   if not found then
     return omnilink.task_not_found();
+  end if;
+  -- Report what the contract says has happened: an expired lease has ended.
+  if v_task.status = 'running' and v_task.lease_expires_at <= now() then
+    perform omnilink.expire_leases(v_task.tenant_id, v_task.target, v_task.id);
+    select * into v_task from public.tasks t where t.id = p_task_id;
   end if;
   return jsonb_build_object('task', omnilink.task_json(v_task));
 end
@@ -801,7 +823,7 @@ revoke execute on all functions in schema omnilink from public;
 grant execute on function
   omnilink.port_create_task(text, text, jsonb),
   omnilink.port_claim_tasks(text, text, text, integer, integer, text[], boolean),
-  omnilink.port_heartbeat(text, text, uuid, text, integer, jsonb),
-  omnilink.port_complete_task(text, text, uuid, text, text, jsonb, boolean, text, boolean),
+  omnilink.port_heartbeat(text, text, uuid, text, integer, integer, jsonb),
+  omnilink.port_complete_task(text, text, uuid, text, integer, text, jsonb, boolean, text, boolean),
   omnilink.port_get_task(text, text, uuid)
 to service_role;

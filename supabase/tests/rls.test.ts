@@ -215,10 +215,10 @@ describe('omnilink internals', () => {
       tx`select omnilink.port_claim_tasks(${w.a.key.keyId}, ${w.a.keyHash}, 'probe-worker', 1, 60, null, true)`,
     port_heartbeat: (tx, w) =>
       tx`select omnilink.port_heartbeat(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid,
-           ${w.a.workerId}, 60, null)`,
+           ${w.a.workerId}, null, 60, null)`,
     port_complete_task: (tx, w) =>
       tx`select omnilink.port_complete_task(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid,
-           ${w.a.workerId}, 'succeeded', '{}'::jsonb, false, null, false)`,
+           ${w.a.workerId}, null, 'succeeded', '{}'::jsonb, false, null, false)`,
     port_get_task: (tx, w) =>
       tx`select omnilink.port_get_task(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid)`,
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_JSON_FIELD_BYTES, jsonByteLength } from './limits.ts';
+import { MAX_JSON_DEPTH, MAX_JSON_FIELD_BYTES, jsonByteLength } from './limits.ts';
+import { UNSTORABLE_TEXT_MESSAGE, isStorableJson, isStorableText, jsonDepth } from './storable.ts';
 
 /**
  * Marks a zod issue as "too large" so the port answers 413 `payload_too_large`
@@ -18,30 +19,64 @@ export const Identifier = z
 export const IdempotencyKey = z
   .string()
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters');
+  .max(200, 'must be at most 200 characters')
+  .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
 
 /** The id a worker process claims under; leases belong to it. */
 export const WorkerId = z
   .string()
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters');
+  .max(200, 'must be at most 200 characters')
+  .refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
+
+/** Postgres takes years 1 to 9999 in this form and UTC offsets up to ±15:59. */
+function isStorableTimestamp(text: string): boolean {
+  const offset = /([+-])(\d\d):?(\d\d)$/.exec(text);
+  return !text.startsWith('0000') && (!offset || Number(offset[2]) <= 15);
+}
 
 /** An ISO-8601 date-time with a time zone (`Z` or an offset). */
-export const Timestamp = z.iso.datetime({
-  offset: true,
-  message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z',
-});
+export const Timestamp = z.iso
+  .datetime({
+    offset: true,
+    message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-21T10:00:00Z',
+  })
+  .refine(isStorableTimestamp, 'must have a year from 0001 and a UTC offset within ±15:59');
 
-/** A JSON object (not an array or a scalar). */
-export const JsonObject = z.record(z.string(), z.unknown());
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
-/** A JSON object whose serialized form is at most 16 KiB; larger ones get 413. */
-export const BoundedJsonObject = JsonObject.refine(
-  (value) => jsonByteLength(value) <= MAX_JSON_FIELD_BYTES,
-  {
+/**
+ * A JSON object (not an array or a scalar). Checked, not rebuilt, so what
+ * is stored is exactly what was sent (a rebuilt copy would turn a
+ * "__proto__" key into a prototype and lose it).
+ */
+export const JsonObject = z
+  .custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' })
+  .meta({ type: 'object', additionalProperties: {} });
+
+/** Nested at most MAX_JSON_DEPTH levels. */
+export const DEPTH_MESSAGE = `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+export const isWithinJsonDepth = (value: unknown) => jsonDepth(value) <= MAX_JSON_DEPTH;
+
+/**
+ * A JSON object of at most 16 KiB serialized (larger gets 413) and at most
+ * 100 levels deep. Used as is for what a worker reports (progress), which the
+ * port makes storable rather than refuses.
+ */
+export const BoundedJsonObject = JsonObject
+  // Depth first: serializing absurdly deep JSON to measure it would overflow the stack.
+  .refine(isWithinJsonDepth, { message: DEPTH_MESSAGE, abort: true })
+  .refine((value) => jsonByteLength(value) <= MAX_JSON_FIELD_BYTES, {
     message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes of serialized JSON`,
     params: { [PAYLOAD_TOO_LARGE]: true },
-  },
-);
+    abort: true,
+  });
+
+/** A bounded JSON object whose every string can be stored: event data, task payloads. */
+export const StoredJsonObject = BoundedJsonObject.refine(isStorableJson, {
+  message: `strings and keys ${UNSTORABLE_TEXT_MESSAGE}`,
+});
 
 export const TaskId = z.uuid({ message: 'must be a task id (a UUID)' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BoundedJsonObject, IdempotencyKey, Identifier, Timestamp } from './common.ts';
+import { IdempotencyKey, Identifier, StoredJsonObject, Timestamp } from './common.ts';
 import { MAX_EVENTS_PER_BATCH } from './limits.ts';
 
 /** One telemetry event as an agent sends it. */
@@ -13,7 +13,7 @@ export const TelemetryEvent = z.strictObject({
   /** If given, must equal the source of the key's integration. */
   source: Identifier.optional(),
   /** Event details, at most 16 KiB serialized. */
-  data: BoundedJsonObject.optional(),
+  data: StoredJsonObject.optional(),
 });
 export type TelemetryEvent = z.infer<typeof TelemetryEvent>;
 

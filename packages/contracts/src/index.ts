@@ -6,4 +6,5 @@ export * from './health.ts';
 export * from './limits.ts';
 export * from './openapi.ts';
 export * from './scopes.ts';
+export * from './storable.ts';
 export * from './tasks.ts';

@@ -9,6 +9,9 @@ export const MAX_JSON_FIELD_BYTES = 16 * 1024;
 /** A batch of events holds at most this many events. */
 export const MAX_EVENTS_PER_BATCH = 500;
 
+/** JSON fields may nest this many levels; deeper is refused (it is never real data, and it exhausts parsers). */
+export const MAX_JSON_DEPTH = 100;
+
 /** A task error message is stored up to this many characters; longer ones are cut, as outputs are. */
 export const MAX_TASK_ERROR_CHARS = 4000;
 

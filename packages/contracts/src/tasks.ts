@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import {
   BoundedJsonObject,
+  DEPTH_MESSAGE,
   IdempotencyKey,
   Identifier,
   JsonObject,
+  StoredJsonObject,
   TaskId,
   Timestamp,
   WorkerId,
+  isWithinJsonDepth,
 } from './common.ts';
 
 export const TaskStatus = z.enum([
@@ -66,7 +69,7 @@ export const CreateTaskRequestBody = z.strictObject({
   /** The source of the integration whose workers run the task. */
   target: Identifier,
   action: Identifier,
-  payload: BoundedJsonObject.default({}),
+  payload: StoredJsonObject.default({}),
   require_approval: z.boolean().default(false),
   priority: Priority.default(5),
   run_at: Timestamp.nullable().default(null),
@@ -113,10 +116,19 @@ export type ClaimTasksRequestBody = z.input<typeof ClaimTasksRequestBody>;
 export const ClaimTasksResponse = z.object({ tasks: z.array(Task) });
 export type ClaimTasksResponse = z.infer<typeof ClaimTasksResponse>;
 
+/**
+ * The attempt number the worker was handed (the claimed Task's `attempts`).
+ * Optional; when sent, a delayed message about an earlier attempt cannot
+ * touch a later attempt of the same task by the same worker.
+ */
+const Attempt = z.int('must be a whole number').min(1, 'must be at least 1');
+
 export const HeartbeatRequestBody = z.strictObject({
   worker_id: WorkerId,
+  attempt: Attempt.optional(),
   /** New lease length from now; defaults to the length used at claim. */
   lease_seconds: LeaseSeconds.optional(),
+  /** Anything the worker wants shown; text Postgres cannot store is replaced with U+FFFD. */
   progress: BoundedJsonObject.optional(),
 });
 export type HeartbeatRequestBody = z.input<typeof HeartbeatRequestBody>;
@@ -126,10 +138,15 @@ export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
 export const CompleteTaskRequestBody = z.strictObject({
   worker_id: WorkerId,
+  attempt: Attempt.optional(),
   status: z.enum(['succeeded', 'failed']),
-  /** Any JSON; over 16 KiB serialized it is stored cut, as `{truncated, preview}`. */
-  output: z.unknown().optional(),
-  /** Why it failed; longer than 4000 characters it is stored cut. */
+  /**
+   * Any JSON; over 16 KiB serialized it is stored cut, as `{truncated,
+   * preview}`. Text Postgres cannot store is replaced with U+FFFD, so a
+   * worker can always report its result.
+   */
+  output: z.unknown().refine(isWithinJsonDepth, DEPTH_MESSAGE).optional(),
+  /** Why it failed; longer than 4000 characters it is stored cut (and made storable, as output is). */
   error: z.string().nullable().optional(),
   /** For `failed`: whether another attempt may run (default true). */
   retryable: z.boolean().default(true),

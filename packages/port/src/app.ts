@@ -27,6 +27,12 @@ export interface PortAppOptions {
   log?: PortLogger;
 }
 
+/** SQLSTATE class 22, "data exception": bad input, e.g. an out-of-range date. */
+function isPostgresDataError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('22');
+}
+
 /** JSON lines on stdout/stderr: what Supabase's function logs and local terminals both show well. */
 export const consoleLogger: PortLogger = (entry) => {
   const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
@@ -79,6 +85,26 @@ export function createPortApp(options: PortAppOptions) {
       return c.json(error.toBody(), error.status);
     }
     const requestIdValue = c.get('requestId');
+    if (isPostgresDataError(error)) {
+      // A value the checks let through but Postgres cannot hold: the caller's
+      // input, not our fault, and the failed statement changed nothing.
+      log({
+        level: 'warn',
+        msg: 'database refused a value',
+        request_id: requestIdValue,
+        error: error.message,
+      });
+      return c.json(
+        new PortError(
+          'invalid_request',
+          `The request holds a value the database cannot store: ${error.message}.`,
+          {
+            issues: [{ path: '', message: error.message }],
+          },
+        ).toBody(),
+        400,
+      );
+    }
     log({
       level: 'error',
       msg: 'unhandled error',

@@ -32,6 +32,7 @@ export interface ClaimArgs {
 
 export interface CompleteArgs {
   workerId: string;
+  attempt: number | null;
   status: 'succeeded' | 'failed';
   output: unknown;
   outputTruncated: boolean;
@@ -86,19 +87,24 @@ export function createPortDatabase(sql: Sql) {
     heartbeat: (
       key: ApiKeyCredential,
       taskId: string,
-      args: { workerId: string; leaseSeconds: number | null; progress: unknown },
+      args: {
+        workerId: string;
+        attempt: number | null;
+        leaseSeconds: number | null;
+        progress: unknown;
+      },
     ) =>
       call<{ lease_expires_at: string }>(
         sql`select omnilink.port_heartbeat(
-          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.leaseSeconds}::integer,
-          ${args.progress === undefined ? null : json(args.progress)}::jsonb
+          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.attempt}::integer,
+          ${args.leaseSeconds}::integer, ${args.progress === undefined ? null : json(args.progress)}::jsonb
         ) as r`,
       ),
 
     completeTask: (key: ApiKeyCredential, taskId: string, args: CompleteArgs) =>
       call<{ task: Task }>(
         sql`select omnilink.port_complete_task(
-          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.status},
+          ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.attempt}::integer, ${args.status},
           ${args.output === null ? null : json(args.output)}::jsonb, ${args.outputTruncated}, ${args.error}::text,
           ${args.retryable}
         ) as r`,

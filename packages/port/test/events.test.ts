@@ -126,6 +126,18 @@ describe('POST /events (batch)', () => {
     expect(body.results[3]!.id).toBe(body.results[0]!.id);
   });
 
+  it('never deadlocks when concurrent batches share keys in opposite orders', async () => {
+    for (let round = 0; round < 8; round++) {
+      const events = Array.from({ length: 300 }, (_, i) => event(`order-${round}-${i}`));
+      const [forward, backward] = await Promise.all([
+        h.port.post('/events', leadGen, { events }),
+        h.port.post('/events', leadGen, { events: [...events].reverse() }),
+      ]);
+      expect([forward.status, backward.status]).toEqual([200, 200]);
+      expect(forward.body.created + backward.body.created).toBe(300);
+    }
+  });
+
   it('refuses the whole batch when one event is invalid, naming it by path', async () => {
     const before = await snapshotCounts(h.db.sql);
     const events = [

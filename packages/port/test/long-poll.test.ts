@@ -1,6 +1,6 @@
 import type { IssuedKey } from '@omnihub/database/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPortHarness, type PortHarness } from './support.ts';
+import { startPortHarness, startPortServer, type PortHarness } from './support.ts';
 
 // These tests tell "woken by the new task" from "gave up at the deadline" by
 // comparing the elapsed time with a generous wait_ms; they are not speed checks.
@@ -81,5 +81,54 @@ describe.each([
     const results = await Promise.all(waiting);
     const got = results.flatMap((r) => r.body.tasks.map((t: { id: string }) => t.id));
     expect(got).toEqual([created.body.task.id]);
+  });
+});
+
+describe('a long-poll claim whose caller hung up', () => {
+  it('leases nothing to the caller that is gone', async () => {
+    const h = await startPortHarness();
+    try {
+      const key = await h.issueKey({ tenant: 'acme', source: 'apex-sales' });
+      let finished!: () => void;
+      const claimFinished = new Promise<void>((resolve) => (finished = resolve));
+      const server = await startPortServer({
+        sql: h.db.sql,
+        log: (entry) => {
+          if (entry.msg === 'request' && String(entry.path).endsWith('/tasks/claim')) finished();
+        },
+      });
+      try {
+        // With LISTEN working, only a notification, the 2 s safety re-check or the hang-up ends a wait.
+        expect(await server.signals.verified()).toBe(true);
+        const controller = new AbortController();
+        const claim = fetch(`${server.baseUrl}/tasks/claim`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key.apiKey}` },
+          body: JSON.stringify({ worker_id: 'gone-worker', wait_ms: 25_000 }),
+          signal: controller.signal,
+        }).catch(() => 'aborted');
+        // The first round has run once the worker is recorded: the claim now waits.
+        await expect
+          .poll(
+            async () =>
+              (await h.db.sql`select 1 from workers where worker_id = 'gone-worker'`).length,
+          )
+          .toBe(1);
+        // A task appears without a notification, then the caller hangs up.
+        await h.db.sql`alter table tasks disable trigger tasks_after_insert`;
+        await h.db
+          .sql`insert into tasks (tenant_id, target, action) values (${key.tenantId}, 'apex-sales', 'orphan')`;
+        await h.db.sql`alter table tasks enable trigger tasks_after_insert`;
+        controller.abort();
+        expect(await claim).toBe('aborted');
+        await claimFinished;
+        const [row] = await h.db.sql`select status, claimed_by from tasks where action = 'orphan'`;
+        expect(row).toEqual({ status: 'queued', claimed_by: null });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -481,6 +481,36 @@ describe('POST /tasks/{id}/complete', () => {
     });
   });
 
+  it('refuses a late message about an earlier attempt once the same worker holds a later one', async () => {
+    const created = await createTask({ max_attempts: 3 });
+    const [first] = await claim();
+    expect(first!.attempts).toBe(1);
+    await complete(created.id, { attempt: 1, status: 'failed', error: 'flaky' });
+    await h.db.sql`update tasks set run_at = null where id = ${created.id}`;
+    const [second] = await claim();
+    expect(second!.attempts).toBe(2);
+
+    const lateHeartbeat = await h.port.post(`/tasks/${created.id}/heartbeat`, apex.apiKey, {
+      worker_id: 'apex-sales-dev-01',
+      attempt: 1,
+    });
+    expect(lateHeartbeat).toMatchObject({
+      status: 409,
+      body: { error: 'lease_lost', status: 'running' },
+    });
+    const lateRepeat = await complete(created.id, { attempt: 1, status: 'failed', error: 'flaky' });
+    expect(lateRepeat).toMatchObject({
+      status: 409,
+      body: { error: 'lease_lost', status: 'running' },
+    });
+
+    const current = await complete(created.id, { attempt: 2, status: 'succeeded', output: 'ok' });
+    expect(current.body.task).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(
+      (await complete(created.id, { attempt: 2, status: 'succeeded', output: 'ok' })).status,
+    ).toBe(200);
+  });
+
   it('cuts an error text over 4000 characters instead of refusing it', async () => {
     const created = await createTask({});
     await claim();
@@ -500,6 +530,22 @@ describe('GET /tasks/{id}', () => {
     const response = await h.port.get(`/tasks/${created.id}`, leadGen.apiKey);
     expect(response.status).toBe(200);
     expect(TaskResponse.parse(response.body).task).toEqual(created);
+  });
+
+  it('reports a task whose lease expired as back in the queue, with the attempt closed', async () => {
+    const created = await createTask({});
+    await claim();
+    await h.db
+      .sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${created.id}`;
+    const response = await h.port.get(`/tasks/${created.id}`, apex.apiKey);
+    expect(response.body.task).toMatchObject({
+      status: 'queued',
+      lease_expires_at: null,
+      attempts: 1,
+    });
+    const attempts = await h.db
+      .sql`select outcome from task_attempts where task_id = ${created.id}`;
+    expect(attempts).toEqual([{ outcome: 'lease_expired' }]);
   });
 
   it('answers 404 for an unknown id', async () => {

@@ -4,6 +4,7 @@ import {
   CreateTaskRequestBody,
   ENDPOINTS,
   HeartbeatRequestBody,
+  toStorableJson,
 } from '@omnihub/contracts';
 import { Hono } from 'hono';
 import type { PortDeps, PortHonoEnv } from '../context.ts';
@@ -11,6 +12,8 @@ import { isSqlRefusal, refusalToError } from '../errors.ts';
 import { apiKey } from '../middleware/api-key.ts';
 import { jsonBody, taskIdParam } from '../middleware/request-input.ts';
 import { boundTaskError, boundTaskOutput } from '../output.ts';
+
+const MIN_RECHECK_GAP_MS = 50;
 
 /** /tasks: create, claim (with long poll), heartbeat, complete, get. */
 export function taskRoutes(deps: PortDeps) {
@@ -56,12 +59,20 @@ export function taskRoutes(deps: PortDeps) {
           return c.json({ tasks: round.tasks }, 200);
         }
         const due = round.next_check_at ? Date.parse(round.next_check_at) : Infinity;
+        // The gap keeps a port whose clock runs ahead of the database's from
+        // re-checking in a tight loop while a "due" time is already past here.
+        const recheckAt = Math.max(
+          now + MIN_RECHECK_GAP_MS,
+          Math.min(due, now + signals.pollIntervalMs),
+        );
         await signals.wait(
           `${round.tenant_id} ${round.source}`,
           since,
-          Math.min(deadline, due, now + signals.pollIntervalMs),
+          Math.min(deadline, recheckAt),
           aborted,
         );
+        // A caller that hung up must not be handed (and leased) tasks it will never see.
+        if (aborted.aborted) return c.json({ tasks: [] }, 200);
       }
     },
   );
@@ -75,8 +86,10 @@ export function taskRoutes(deps: PortDeps) {
       const body = c.var.body;
       const result = await db.heartbeat(c.var.key, c.var.taskId, {
         workerId: body.worker_id,
+        attempt: body.attempt ?? null,
         leaseSeconds: body.lease_seconds ?? null,
-        progress: body.progress,
+        // Progress is the worker's report: made storable, never refused.
+        progress: body.progress === undefined ? undefined : toStorableJson(body.progress),
       });
       if (isSqlRefusal(result)) throw refusalToError(result);
       return c.json(result, 200);
@@ -93,6 +106,7 @@ export function taskRoutes(deps: PortDeps) {
       const { output, truncated } = boundTaskOutput(body.output);
       const result = await db.completeTask(c.var.key, c.var.taskId, {
         workerId: body.worker_id,
+        attempt: body.attempt ?? null,
         status: body.status,
         output,
         outputTruncated: truncated,
