@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENDPOINTS, ERROR_SCHEMA, type Endpoint } from './endpoints.ts';
+import { ENDPOINTS, type Endpoint } from './endpoints.ts';
 import { ErrorCode, ErrorResponse } from './errors.ts';
 import { Scope } from './scopes.ts';
 
@@ -56,9 +56,5 @@ describe('ENDPOINTS', () => {
       'tasks:complete',
       'tasks:create',
     ]);
-  });
-
-  it('uses the contract error body as the error schema', () => {
-    expect(ERROR_SCHEMA).toBe(ErrorResponse);
   });
 });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorResponse, type ErrorCode } from './errors.ts';
+import type { ErrorCode } from './errors.ts';
 import {
   EmitEventBatchRequestBody,
   EmitEventBatchResponse,
@@ -152,6 +152,3 @@ export const ENDPOINTS = {
 } as const satisfies Record<string, Endpoint>;
 
 export type EndpointName = keyof typeof ENDPOINTS;
-
-/** The error body every error status carries. */
-export const ERROR_SCHEMA = ErrorResponse;

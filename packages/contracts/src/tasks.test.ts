@@ -7,7 +7,6 @@ import {
   FINAL_TASK_STATUSES,
   HeartbeatRequestBody,
   Task,
-  TaskIdParam,
   TaskStatus,
 } from './tasks.ts';
 
@@ -274,12 +273,5 @@ describe('TaskStatus', () => {
   it('lists final statuses that are all task statuses', () => {
     expect(FINAL_TASK_STATUSES).toEqual(['succeeded', 'failed', 'canceled']);
     for (const status of FINAL_TASK_STATUSES) expect(TaskStatus.options).toContain(status);
-  });
-});
-
-describe('TaskIdParam', () => {
-  it('accepts a UUID id and refuses anything else', () => {
-    expect(TaskIdParam.safeParse({ id: uuid(1) }).success).toBe(true);
-    expect(TaskIdParam.safeParse({ id: '42' }).success).toBe(false);
   });
 });

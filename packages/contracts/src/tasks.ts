@@ -152,5 +152,3 @@ export const CompleteTaskRequestBody = z.strictObject({
   retryable: z.boolean().default(true),
 });
 export type CompleteTaskRequestBody = z.input<typeof CompleteTaskRequestBody>;
-
-export const TaskIdParam = z.object({ id: TaskId });
