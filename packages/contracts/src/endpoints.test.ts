@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENDPOINTS, type Endpoint } from './endpoints.ts';
-import { ErrorCode, ErrorResponse } from './errors.ts';
+import { ErrorCode } from './errors.ts';
 import { Scope } from './scopes.ts';
 
 const endpoints = Object.entries(ENDPOINTS) as [string, Endpoint][];
