@@ -6,7 +6,7 @@ import {
   EmitEventRequestBody,
   EmitEventResponse,
 } from './events.ts';
-import { HealthResponse, OpenApiDocumentResponse } from './health.ts';
+import { HealthResponse, OpenApiDocumentResponse, WhoAmIResponse } from './health.ts';
 import type { Scope } from './scopes.ts';
 import {
   ClaimTasksRequestBody,
@@ -16,6 +16,7 @@ import {
   CreateTaskResponse,
   HeartbeatRequestBody,
   HeartbeatResponse,
+  StatsResponse,
   TaskResponse,
 } from './tasks.ts';
 
@@ -140,6 +141,24 @@ export const ENDPOINTS = {
       'lease_lost',
       ...AUTHENTICATED_ERRORS,
     ],
+  },
+  whoami: {
+    method: 'get',
+    path: '/whoami',
+    summary:
+      'What the presented key is: its source, tenant, scopes, limit and expiry. Any valid key may ask.',
+    scopes: ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete'],
+    responses: { 200: { description: 'The key.', schema: WhoAmIResponse } },
+    errors: AUTHENTICATED_ERRORS,
+  },
+  stats: {
+    method: 'get',
+    path: '/stats',
+    summary:
+      "The key's target now: tasks by status, tasks finished in the last 5 minutes, the oldest ready task's age, workers seen in the last minute.",
+    scopes: ['tasks:create', 'tasks:claim', 'tasks:complete'],
+    responses: { 200: { description: 'The statistics.', schema: StatsResponse } },
+    errors: AUTHENTICATED_ERRORS,
   },
   getTask: {
     method: 'get',

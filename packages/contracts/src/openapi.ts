@@ -7,7 +7,7 @@ import {
   EmitEventRequestBody,
   EmitEventResponse,
 } from './events.ts';
-import { HealthResponse, OpenApiDocumentResponse } from './health.ts';
+import { HealthResponse, OpenApiDocumentResponse, WhoAmIResponse } from './health.ts';
 import {
   ClaimTasksRequestBody,
   ClaimTasksResponse,
@@ -16,6 +16,7 @@ import {
   CreateTaskResponse,
   HeartbeatRequestBody,
   HeartbeatResponse,
+  StatsResponse,
   Task,
   TaskResponse,
 } from './tasks.ts';
@@ -39,6 +40,8 @@ const RESPONSE_SCHEMAS = {
   CreateTaskResponse,
   ClaimTasksResponse,
   HeartbeatResponse,
+  WhoAmIResponse,
+  StatsResponse,
   ErrorResponse,
 };
 

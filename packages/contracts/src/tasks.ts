@@ -152,3 +152,24 @@ export const CompleteTaskRequestBody = z.strictObject({
   retryable: z.boolean().default(true),
 });
 export type CompleteTaskRequestBody = z.input<typeof CompleteTaskRequestBody>;
+
+/** GET /stats: the key's target right now. */
+export const StatsResponse = z.object({
+  target: z.string(),
+  /** Tasks of the target by status (every status present, 0 when none). */
+  tasks: z.record(TaskStatus, z.int().min(0)),
+  /** Tasks of the target that ended (succeeded, failed or canceled) in the last 5 minutes. */
+  finished_last_5m: z.int().min(0),
+  /** Age of the oldest task ready to be claimed; null when none is. */
+  oldest_ready_age_seconds: z.int().min(0).nullable(),
+  /** Workers of the target seen (claim or heartbeat) in the last minute, most recent first. */
+  workers: z.array(
+    z.object({
+      worker_id: z.string(),
+      last_seen_at: Timestamp,
+      last_claim_at: Timestamp.nullable(),
+    }),
+  ),
+  generated_at: Timestamp,
+});
+export type StatsResponse = z.infer<typeof StatsResponse>;

@@ -1,4 +1,4 @@
-import type { Task } from '@omnihub/contracts';
+import type { StatsResponse, Task, WhoAmIResponse } from '@omnihub/contracts';
 import type postgres from 'postgres';
 import type { ApiKeyCredential } from './credentials.ts';
 import type { SqlRefusal } from './errors.ts';
@@ -109,6 +109,14 @@ export function createPortDatabase(sql: Sql) {
           ${args.retryable}
         ) as r`,
       ),
+
+    whoami: (key: ApiKeyCredential) =>
+      call<WhoAmIResponse>(
+        sql`select omnilink.port_whoami(${key.keyId}, ${key.secretSha256}) as r`,
+      ),
+
+    stats: (key: ApiKeyCredential) =>
+      call<StatsResponse>(sql`select omnilink.port_stats(${key.keyId}, ${key.secretSha256}) as r`),
 
     getTask: (key: ApiKeyCredential, taskId: string) =>
       call<{ task: Task }>(

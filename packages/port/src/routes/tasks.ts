@@ -118,6 +118,12 @@ export function taskRoutes(deps: PortDeps) {
     },
   );
 
+  app.get(ENDPOINTS.stats.path, apiKey(ENDPOINTS.stats), async (c) => {
+    const result = await db.stats(c.var.key);
+    if (isSqlRefusal(result)) throw refusalToError(result);
+    return c.json(result, 200);
+  });
+
   app.get(
     ENDPOINTS.getTask.path.replace('{id}', ':id'),
     apiKey(ENDPOINTS.getTask),

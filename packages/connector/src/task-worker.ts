@@ -1,0 +1,369 @@
+import type { Task } from '@omnihub/contracts';
+import type { OmniHubConnector } from './connector.ts';
+import { OmniHubError } from './errors.ts';
+import { consoleLog, type LogLine } from './log.ts';
+
+/** What a handler gets besides the task. */
+export interface TaskContext {
+  /** Aborted when the task is lost (lease lost or canceled) or the worker is shutting down past its grace period. */
+  signal: AbortSignal;
+  connector: OmniHubConnector;
+  /** Reports progress (shown in OmniDash) and extends the lease now. */
+  heartbeat(progress?: Record<string, unknown>): Promise<void>;
+  log: LogLine;
+}
+
+/** Runs one task; its return value (any JSON) becomes the task's output. Throw to fail it. */
+export type TaskHandler = (task: Task, context: TaskContext) => unknown | Promise<unknown>;
+export type TaskHandlers = Record<string, TaskHandler>;
+
+export interface TaskWorkerOptions {
+  /** Tasks run at once (the notes' runner runs 3). */
+  concurrency: number;
+  /** Optional lower limits per action, e.g. { call_lead: 1 }. */
+  actionConcurrency: Record<string, number>;
+  leaseSeconds: number;
+  /** Claim with a long poll (the port holds the request until a task is ready). */
+  longPoll: boolean;
+  /** How long one long-poll claim may wait (at most 25 s). */
+  waitMs: number;
+  /** Between claims when not long polling, or when the port answers at once with nothing. */
+  pollIntervalMs: number;
+  /** After a stop, how long running handlers may take to finish before they are aborted. */
+  shutdownGraceMs: number;
+  /** How often to say "still watching" while idle. */
+  idleLogIntervalMs: number;
+  log: LogLine;
+}
+
+export const DEFAULT_WORKER_OPTIONS: Omit<TaskWorkerOptions, 'log'> = {
+  concurrency: 3,
+  actionConcurrency: {},
+  leaseSeconds: 300,
+  longPoll: true,
+  waitMs: 20_000,
+  pollIntervalMs: 5_000,
+  shutdownGraceMs: 30_000,
+  idleLogIntervalMs: 30_000,
+};
+
+const FILTERED_WAIT_MS = 1_000;
+
+/** Why a handler's signal was aborted. */
+export class TaskAbandoned extends Error {
+  constructor(
+    readonly reason: 'lease_lost' | 'shutdown',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskAbandoned';
+  }
+}
+
+/**
+ * Claims tasks of the connector's source and runs them with their handlers:
+ * up to `concurrency` at once, heartbeats every third of the lease while a
+ * handler runs, completion with the handler's result (or its error,
+ * retryable unless it throws a NonRetryableError). An action without a
+ * handler fails at once with `unknown_action`. `stop()` (or an abort of
+ * `run`'s signal) stops claiming and lets running handlers finish within
+ * the grace period.
+ */
+export class TaskWorker {
+  readonly options: TaskWorkerOptions;
+  readonly #connector: OmniHubConnector;
+  readonly #handlers: TaskHandlers;
+  readonly #running = new Map<string, { action: string; settled: Promise<void> }>();
+  readonly #stopping = new AbortController();
+  /** Ends the current idle wait early (a task finished). */
+  #wakeUp: (() => void) | null = null;
+  #fatal: OmniHubError | null = null;
+  #lastActivity = Date.now();
+
+  constructor(
+    connector: OmniHubConnector,
+    handlers: TaskHandlers,
+    options: Partial<TaskWorkerOptions> = {},
+  ) {
+    this.#connector = connector;
+    this.#handlers = handlers;
+    this.options = {
+      ...DEFAULT_WORKER_OPTIONS,
+      log: consoleLog(connector.config.workerId),
+      ...options,
+    };
+    if (this.options.waitMs > 25_000) this.options.waitMs = 25_000;
+  }
+
+  /** Tasks being handled right now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** Stops claiming; running handlers get the grace period to finish. */
+  stop(): void {
+    this.#stopping.abort(new TaskAbandoned('shutdown', 'the worker is stopping'));
+  }
+
+  /**
+   * Runs until stopped. Resolves when every handler has finished (or was
+   * abandoned after the grace period); rejects only when the key itself is
+   * refused (401/403), since no retry can fix that.
+   */
+  async run(signal?: AbortSignal): Promise<void> {
+    signal?.addEventListener('abort', () => this.stop(), { once: true });
+    const { log } = this.options;
+    const { source, workerId } = this.#connector.config;
+    log(
+      `🟢 ${workerId} is online: claiming ${source} tasks (${Object.keys(this.#handlers).join(', ') || 'no handlers'}), up to ${this.options.concurrency} at once`,
+    );
+    const idleTimer = setInterval(() => {
+      if (
+        this.#running.size === 0 &&
+        Date.now() - this.#lastActivity >= this.options.idleLogIntervalMs
+      ) {
+        log(`still watching for ${source} tasks`);
+        this.#lastActivity = Date.now();
+      }
+    }, this.options.idleLogIntervalMs);
+
+    try {
+      while (!this.#stopping.signal.aborted) {
+        await this.#claimRound();
+      }
+    } finally {
+      clearInterval(idleTimer);
+      await this.#drain();
+    }
+    if (this.#fatal) throw this.#fatal;
+    log(`${workerId} stopped`);
+  }
+
+  async #claimRound(): Promise<void> {
+    const plan = this.#claimPlan();
+    if (plan === null) {
+      await this.#idle();
+      return;
+    }
+    const { actions, maxTasks } = plan;
+    // A claim filtered by a per-action limit waits briefly, so the worker asks
+    // again for every action soon after the limited task ends. (Abandoning a
+    // claim in flight instead could drop tasks the port had just leased.)
+    const waitMs = !this.options.longPoll
+      ? 0
+      : actions.length > 0
+        ? Math.min(this.options.waitMs, FILTERED_WAIT_MS)
+        : this.options.waitMs;
+    const started = Date.now();
+    let tasks: Task[];
+    try {
+      tasks = await this.#connector.claim({
+        maxTasks,
+        waitMs,
+        leaseSeconds: this.options.leaseSeconds,
+        ...(actions.length > 0 ? { actions } : {}),
+        signal: this.#stopping.signal,
+      });
+    } catch (error) {
+      if (this.#stopping.signal.aborted) return;
+      if (
+        error instanceof OmniHubError &&
+        (error.code === 'unauthorized' || error.code === 'permission_denied')
+      ) {
+        this.options.log(`✖ the port refused this worker's key: ${error.message}. Stopping.`);
+        this.#fatal = error;
+        this.stop();
+        return;
+      }
+      this.options.log(
+        `claim failed (${error instanceof Error ? error.message : String(error)}); trying again in ${this.options.pollIntervalMs / 1000} s`,
+      );
+      await this.#idle(this.options.pollIntervalMs);
+      return;
+    }
+    for (const task of tasks) this.#start(task);
+    // Without a long poll, or if the port did not hold the request, wait before asking again.
+    if (tasks.length === 0 && (waitMs === 0 || Date.now() - started < waitMs / 2)) {
+      await this.#idle(this.options.pollIntervalMs);
+    }
+  }
+
+  /**
+   * What to ask for, or null when nothing may start now. A batch may hold
+   * several tasks of one action, so it is never larger than the room left
+   * under any per-action limit it could include; actions at their limit are
+   * filtered out of the claim.
+   */
+  #claimPlan(): { actions: string[]; maxTasks: number } | null {
+    let maxTasks = this.options.concurrency - this.#running.size;
+    const limits = Object.entries(this.options.actionConcurrency);
+    const full = new Set(
+      limits
+        .filter(([action, limit]) => this.#countRunning(action) >= limit)
+        .map(([action]) => action),
+    );
+    for (const [action, limit] of limits) {
+      if (!full.has(action)) maxTasks = Math.min(maxTasks, limit - this.#countRunning(action));
+    }
+    // [] claims any action (so tasks without a handler get answered too).
+    const actions =
+      full.size === 0 ? [] : Object.keys(this.#handlers).filter((action) => !full.has(action));
+    if (maxTasks <= 0 || (full.size > 0 && actions.length === 0)) return null;
+    return { actions, maxTasks };
+  }
+
+  #countRunning(action: string): number {
+    let count = 0;
+    for (const running of this.#running.values()) if (running.action === action) count++;
+    return count;
+  }
+
+  #start(task: Task): void {
+    const settled = this.#execute(task).finally(() => {
+      this.#running.delete(task.id);
+      this.#lastActivity = Date.now();
+      this.#wakeUp?.();
+    });
+    this.#running.set(task.id, { action: task.action, settled });
+  }
+
+  async #execute(task: Task): Promise<void> {
+    const { log, leaseSeconds } = this.options;
+    const started = Date.now();
+    const finish = (outcome: string) =>
+      log(`task ${task.id} ${task.action}: ${outcome} in ${Date.now() - started} ms`);
+    const handler = Object.hasOwn(this.#handlers, task.action)
+      ? this.#handlers[task.action]
+      : undefined;
+    if (!handler) {
+      await this.#complete(task, { status: 'failed', error: 'unknown_action', retryable: false });
+      finish(`failed (unknown_action: no handler for "${task.action}")`);
+      return;
+    }
+
+    const abandon = new AbortController();
+    // Past the grace period a stopping worker aborts its handlers too.
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onShutdown = () => {
+      graceTimer = setTimeout(
+        () =>
+          abandon.abort(
+            new TaskAbandoned('shutdown', 'the worker stopped before the task finished'),
+          ),
+        this.options.shutdownGraceMs,
+      );
+    };
+    if (this.#stopping.signal.aborted) onShutdown();
+    else this.#stopping.signal.addEventListener('abort', onShutdown, { once: true });
+    const heartbeat = async (progress?: Record<string, unknown>) => {
+      try {
+        await this.#connector.heartbeat(
+          task.id,
+          { attempt: task.attempts, leaseSeconds, ...(progress ? { progress } : {}) },
+          { signal: abandon.signal },
+        );
+      } catch (error) {
+        if (
+          error instanceof OmniHubError &&
+          (error.code === 'lease_lost' || error.code === 'not_found')
+        ) {
+          abandon.abort(
+            new TaskAbandoned(
+              'lease_lost',
+              `the task is no longer this worker's (${error.body?.status ?? error.code})`,
+            ),
+          );
+        } else if (!abandon.signal.aborted) {
+          log(`heartbeat for task ${task.id} failed: ${(error as Error).message}`);
+        }
+      }
+    };
+    const beat = setInterval(() => void heartbeat(), (leaseSeconds * 1000) / 3);
+
+    try {
+      const output = await Promise.race([
+        handler(task, { signal: abandon.signal, connector: this.#connector, heartbeat, log }),
+        abandoned(abandon.signal),
+      ]);
+      clearInterval(beat);
+      await this.#complete(task, {
+        status: 'succeeded',
+        output: output === undefined ? null : output,
+      });
+      finish('succeeded');
+    } catch (error) {
+      clearInterval(beat);
+      if (
+        abandon.signal.aborted &&
+        abandon.signal.reason instanceof TaskAbandoned &&
+        abandon.signal.reason.reason === 'lease_lost'
+      ) {
+        finish(`abandoned: ${abandon.signal.reason.message}`);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const retryable = !(
+        typeof error === 'object' &&
+        error !== null &&
+        (error as { retryable?: unknown }).retryable === false
+      );
+      await this.#complete(task, { status: 'failed', error: message, retryable });
+      finish(`failed${retryable ? '' : ' (not retryable)'}: ${message}`);
+    } finally {
+      clearTimeout(graceTimer);
+      this.#stopping.signal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  async #complete(
+    task: Task,
+    input: {
+      status: 'succeeded' | 'failed';
+      output?: unknown;
+      error?: string;
+      retryable?: boolean;
+    },
+  ): Promise<void> {
+    try {
+      await this.#connector.complete(task.id, { ...input, attempt: task.attempts });
+    } catch (error) {
+      // The lease will run out and the task will run again: nothing is lost, but say so.
+      this.options.log(`could not complete task ${task.id}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits for running handlers; each is aborted after the grace period by its own timer. */
+  async #drain(): Promise<void> {
+    if (this.#running.size > 0) {
+      this.options.log(
+        `waiting for ${this.#running.size} running task(s) to finish (up to ${this.options.shutdownGraceMs / 1000} s)`,
+      );
+    }
+    await Promise.all([...this.#running.values()].map((running) => running.settled));
+  }
+
+  /** Waits up to `ms` (until something changes when undefined); ends early when a task finishes or the worker stops. */
+  #idle(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const stopping = this.#stopping.signal;
+      const done = () => {
+        clearTimeout(timer);
+        stopping.removeEventListener('abort', done);
+        if (this.#wakeUp === done) this.#wakeUp = null;
+        resolve();
+      };
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      if (stopping.aborted) return done();
+      stopping.addEventListener('abort', done, { once: true });
+      this.#wakeUp = done;
+    });
+  }
+}
+
+/** A promise that rejects with the signal's reason once it aborts (and never settles before). */
+function abandoned(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}

@@ -1,0 +1,273 @@
+import type { IssuedKey } from '@omnihub/database/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  NonRetryableError,
+  OmniHubError,
+  TaskAbandoned,
+  TaskWorker,
+  type TaskHandlers,
+  type TaskWorkerOptions,
+} from '../src/index.ts';
+import { startTestStack, type TestStack } from './stack.ts';
+
+let t: TestStack;
+let key: IssuedKey;
+
+beforeAll(async () => {
+  t = await startTestStack();
+  key = await t.issueKey({ tenant: 'acme', source: 'apex-sales' });
+});
+afterAll(() => t.close());
+beforeEach(async () => {
+  await t.db.sql`delete from tasks`;
+});
+
+const lines: string[] = [];
+const started: TaskWorker[] = [];
+function worker(handlers: TaskHandlers, options: Partial<TaskWorkerOptions> = {}) {
+  const w = new TaskWorker(t.connector(key), handlers, {
+    waitMs: 5_000,
+    shutdownGraceMs: 1_000,
+    log: (line) => lines.push(line),
+    ...options,
+  });
+  started.push(w);
+  return w;
+}
+// A worker left running by a failed test would take the next test's tasks.
+afterEach(() => {
+  for (const w of started.splice(0)) w.stop();
+});
+
+async function create(action: string, extra: Record<string, unknown> = {}) {
+  return (await t.connector(key).createTask({ target: 'apex-sales', action, ...extra })).task;
+}
+
+/** Resolves once the task reaches one of `statuses` (the worker runs meanwhile). */
+async function settled(id: string, statuses = ['succeeded', 'failed', 'canceled']) {
+  await expect
+    .poll(async () => (await t.db.sql`select status from tasks where id = ${id}`)[0]!.status, {
+      timeout: 20_000,
+    })
+    .toSatisfy((s: string) => statuses.includes(s));
+  return (await t.db.sql`select status, output, error, attempts from tasks where id = ${id}`)[0]!;
+}
+
+describe('TaskWorker', () => {
+  it('completes a task with the handler’s return value and logs one line for it', async () => {
+    const w = worker({ echo: (task) => task.params.payload });
+    const running = w.run();
+    const task = await create('echo', { payload: { message: 'hello from OmniHub' } });
+    expect(await settled(task.id)).toMatchObject({
+      status: 'succeeded',
+      output: { message: 'hello from OmniHub' },
+      attempts: 1,
+    });
+    w.stop();
+    await running;
+    expect(lines.some((line) => line.includes(`task ${task.id} echo: succeeded in`))).toBe(true);
+  });
+
+  it('fails an action without a handler at once, not retryable, with unknown_action', async () => {
+    const w = worker({ echo: () => 'x' });
+    const running = w.run();
+    const task = await create('mystery', { max_attempts: 3 });
+    expect(await settled(task.id)).toMatchObject({
+      status: 'failed',
+      error: 'unknown_action',
+      attempts: 1,
+    });
+    w.stop();
+    await running;
+  });
+
+  it('retries a throwing handler with backoff and ends the task failed after max_attempts', async () => {
+    let calls = 0;
+    const w = worker({
+      flaky: () => {
+        calls++;
+        throw new Error(`boom ${calls}`);
+      },
+    });
+    const running = w.run();
+    const task = await create('flaky', { max_attempts: 2 });
+    expect(await settled(task.id, ['failed'])).toMatchObject({
+      status: 'failed',
+      error: 'boom 2',
+      attempts: 2,
+    });
+    const attempts = await t.db
+      .sql`select finished_at - started_at as ran, started_at from task_attempts where task_id = ${task.id} order by started_at`;
+    // The second attempt starts only after the 1 s backoff.
+    expect(
+      attempts[1]!.started_at.getTime() - attempts[0]!.started_at.getTime(),
+    ).toBeGreaterThanOrEqual(1_000);
+    w.stop();
+    await running;
+  });
+
+  it('fails at once when the handler throws a NonRetryableError', async () => {
+    const w = worker({
+      strict: () => {
+        throw new NonRetryableError('lead has no phone');
+      },
+    });
+    const running = w.run();
+    const task = await create('strict', { max_attempts: 5 });
+    expect(await settled(task.id)).toMatchObject({
+      status: 'failed',
+      error: 'lead has no phone',
+      attempts: 1,
+    });
+    w.stop();
+    await running;
+  });
+
+  it('runs at most `concurrency` tasks at once, and at most the per-action limit', async () => {
+    let now = 0;
+    let peak = 0;
+    let slowNow = 0;
+    let slowPeak = 0;
+    const hold = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const w = worker(
+      {
+        quick: async () => {
+          now++;
+          peak = Math.max(peak, now);
+          await hold(50);
+          now--;
+        },
+        slow: async () => {
+          now++;
+          slowNow++;
+          peak = Math.max(peak, now);
+          slowPeak = Math.max(slowPeak, slowNow);
+          await hold(100);
+          slowNow--;
+          now--;
+        },
+      },
+      { concurrency: 3, actionConcurrency: { slow: 1 } },
+    );
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await create('slow')).id, (await create('quick')).id);
+    const running = w.run();
+    for (const id of ids) expect((await settled(id)).status).toBe('succeeded');
+    w.stop();
+    await running;
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(peak).toBeGreaterThan(1);
+    expect(slowPeak).toBe(1);
+  });
+
+  it('claims other actions as soon as a limited action’s task finishes, without waiting out the long poll', async () => {
+    let release!: () => void;
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    const w = worker(
+      {
+        limited: () =>
+          new Promise((resolve) => {
+            started();
+            release = () => resolve('done');
+          }),
+        other: () => 'ok',
+      },
+      { concurrency: 3, actionConcurrency: { limited: 1 }, waitMs: 25_000 },
+    );
+    const running = w.run();
+    const first = await create('limited');
+    await handlerStarted;
+    // While `limited` is at its limit the worker long-polls for `other` only: this task has no handler at all.
+    const orphan = await create('no_handler_here');
+    release();
+    expect(await settled(first.id)).toMatchObject({ status: 'succeeded' });
+    expect(await settled(orphan.id)).toMatchObject({ status: 'failed', error: 'unknown_action' });
+    w.stop();
+    await running;
+  });
+
+  it('aborts the handler through its signal when the lease is lost, and does not complete the task', async () => {
+    let reason: unknown;
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    const w = worker(
+      {
+        long: (_task, ctx) =>
+          new Promise((_, reject) => {
+            started();
+            ctx.signal.addEventListener('abort', () => {
+              reason = ctx.signal.reason;
+              reject(ctx.signal.reason);
+            });
+          }),
+      },
+      { leaseSeconds: 6 },
+    );
+    const running = w.run();
+    const task = await create('long');
+    await handlerStarted;
+    // Another worker took the task over: the next heartbeat (every 2 s here) is refused.
+    await t.db.sql`update tasks set claimed_by = 'someone-else' where id = ${task.id}`;
+    await expect.poll(() => reason, { timeout: 10_000 }).toBeInstanceOf(TaskAbandoned);
+    expect((reason as TaskAbandoned).reason).toBe('lease_lost');
+    w.stop();
+    await running;
+    const [row] = await t.db.sql`select status, claimed_by from tasks where id = ${task.id}`;
+    expect(row).toEqual({ status: 'running', claimed_by: 'someone-else' });
+  });
+
+  it('on stop, claims nothing more and lets a running handler finish', async () => {
+    let release!: () => void;
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    const w = worker({
+      work: () =>
+        new Promise((resolve) => {
+          started();
+          release = () => resolve('finished');
+        }),
+    });
+    const running = w.run();
+    const task = await create('work');
+    await handlerStarted;
+    w.stop();
+    const later = await create('work');
+    release();
+    await running;
+    expect(await settled(task.id)).toMatchObject({ status: 'succeeded', output: 'finished' });
+    const [row] = await t.db.sql`select status from tasks where id = ${later.id}`;
+    expect(row!.status).toBe('queued');
+  });
+
+  it('aborts handlers still running after the grace period; their tasks go back to the queue', async () => {
+    let started!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+    const w = worker(
+      {
+        stuck: (_task, ctx) =>
+          new Promise((_, reject) => {
+            started();
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          }),
+      },
+      { shutdownGraceMs: 200 },
+    );
+    const running = w.run();
+    const task = await create('stuck', { max_attempts: 3 });
+    await handlerStarted;
+    w.stop();
+    await running;
+    const [row] = await t.db.sql`select status, error from tasks where id = ${task.id}`;
+    expect(row).toEqual({ status: 'queued', error: 'the worker stopped before the task finished' });
+  });
+
+  it('stops with the refusal when its key is revoked', async () => {
+    const doomed = await t.issueKey({ tenant: 'acme', source: 'apex-sales' });
+    await t.db.sql`select omnilink.revoke_api_key(${doomed.keyId})`;
+    const w = new TaskWorker(t.connector(doomed), { echo: () => 1 }, { log: () => {} });
+    const error = await w.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OmniHubError);
+    expect(error).toMatchObject({ code: 'unauthorized' });
+  });
+});
