@@ -1,87 +1,68 @@
 /**
- * `pnpm omnihub`: admin commands against the database `pnpm dev` uses (or
- * DATABASE_URL). It prints a key's secret only right after creating it.
+ * `pnpm omnihub`: admin and operator commands. `keys` works on the database
+ * (the one `pnpm dev` uses, or DATABASE_URL) and prints a secret only right
+ * after creating it; `doctor`, `status` and `tasks` talk to the port with the
+ * agent settings of this directory (OMNIHUB_* from the environment or ./.env).
  */
-import { parseArgs } from 'node:util';
-import { loadDotEnv, openLocalDatabase, readLocalSettings } from '@omnihub/local-stack';
-import { createKey, listKeys, revokeKey } from './keys.ts';
+import { ConfigError, OmniHubError } from '@omnihub/connector';
+import { runDoctor } from './doctor.ts';
+import { KEYS_USAGE, runKeys } from './keys-command.ts';
+import { runStatus } from './status.ts';
+import { TASKS_USAGE, runTasks } from './tasks.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `Usage:
-  pnpm omnihub keys create --tenant <slug> --source <source> --scopes <comma list>
-                           [--max-rpm N] [--expires-in <duration, e.g. 90d>] [--json]
-  pnpm omnihub keys list --tenant <slug> [--json]
-  pnpm omnihub keys revoke <key_id>
+${KEYS_USAGE}
+  pnpm omnihub doctor          check this directory's agent settings end to end
+  pnpm omnihub status [--json] task counts and live workers for the key's target
+${TASKS_USAGE}
 
 Scopes: events:write, tasks:create, tasks:claim, tasks:complete.
-Uses DATABASE_URL when set, else the embedded database in OMNIHUB_DATA_DIR (default .omnihub).`;
+keys: uses DATABASE_URL when set, else the embedded database in OMNIHUB_DATA_DIR (default .omnihub).
+doctor, status, tasks: use OMNIHUB_BASE_URL, OMNIHUB_API_KEY, OMNIHUB_SOURCE, OMNIHUB_WORKER_ID.`;
 
-async function run(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      source: { type: 'string' },
-      scopes: { type: 'string' },
-      'max-rpm': { type: 'string' },
-      'expires-in': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  const [group, command, ...rest] = positionals;
-  if (values.help || !group) return USAGE;
-  if (group !== 'keys' || !['create', 'list', 'revoke'].includes(command ?? '')) {
-    throw new UsageError(`Unknown command "${positionals.join(' ')}".\n\n${USAGE}`);
-  }
-  const require = (name: 'tenant' | 'source' | 'scopes') => {
-    const value = values[name];
-    if (!value) throw new UsageError(`keys ${command} needs --${name}.\n\n${USAGE}`);
-    return value;
-  };
-  // Check the arguments before starting or reaching any database.
-  const args =
-    command === 'create'
-      ? { tenant: require('tenant'), source: require('source'), scopes: require('scopes') }
-      : command === 'list'
-        ? { tenant: require('tenant') }
-        : { keyId: rest[0] };
-  if (command === 'revoke' && !rest[0])
-    throw new UsageError(`keys revoke needs a key id.\n\n${USAGE}`);
-
-  loadDotEnv();
-  const database = await openLocalDatabase(readLocalSettings(process.env));
-  try {
-    if (command === 'create') {
-      return await createKey(database.sql, {
-        tenant: args.tenant!,
-        source: args.source!,
-        scopes: args.scopes!,
-        maxRpm: values['max-rpm'],
-        expiresIn: values['expires-in'],
-        json: values.json,
-      });
-    }
-    if (command === 'list') return await listKeys(database.sql, args.tenant!, values.json);
-    return await revokeKey(database.sql, args.keyId!);
-  } finally {
-    await database.close();
+async function run(argv: string[]): Promise<{ output: string; code: number }> {
+  const [group, ...rest] = argv;
+  switch (group) {
+    case undefined:
+    case 'help':
+    case '--help':
+      return { output: USAGE, code: 0 };
+    case 'keys':
+      return { output: await runKeys(rest), code: 0 };
+    case 'doctor':
+      return runDoctor();
+    case 'status':
+      return { output: await runStatus(rest.includes('--json')), code: 0 };
+    case 'tasks':
+      return { output: await runTasks(rest), code: 0 };
+    default:
+      throw new UsageError(`Unknown command "${argv.join(' ')}".\n\n${USAGE}`);
   }
 }
 
 run(process.argv.slice(2)).then(
-  (output) => {
+  ({ output, code }) => {
     console.log(output);
-    process.exit(0);
+    process.exit(code);
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
       console.error(error.message);
       process.exit(error.exitCode);
     }
-    // Database errors (a bad --expires-in in the past, a constraint) read well on their own.
-    console.error(`omnihub: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof ConfigError) {
+      console.error(`${error.message} (\`pnpm omnihub doctor\` checks the whole setup)`);
+      process.exit(1);
+    }
+    // A port refusal or a database error reads well on its own.
+    const message =
+      error instanceof OmniHubError
+        ? error.message
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    console.error(`omnihub: ${message}`);
     process.exit(1);
   },
 );

@@ -112,11 +112,6 @@ describe('resolveConfig', () => {
       /2 dot-separated parts/,
     ],
     [
-      'a missing source',
-      { OMNIHUB_BASE_URL: BASE, OMNIHUB_API_KEY: KEY },
-      /OMNIHUB_SOURCE is not set/,
-    ],
-    [
       'a source that is not a name',
       { OMNIHUB_BASE_URL: BASE, OMNIHUB_API_KEY: KEY, OMNIHUB_SOURCE: 'Lead Gen' },
       /is not a source name/,
@@ -127,6 +122,12 @@ describe('resolveConfig', () => {
       expect(configError(env)).toMatch(message);
     },
   );
+
+  it('leaves the source unset when neither the settings nor an agent give one (the key decides)', () => {
+    const config = resolveConfig({ env: { OMNIHUB_BASE_URL: BASE, OMNIHUB_API_KEY: KEY } });
+    expect(config.source).toBeUndefined();
+    expect(config.workerId).toMatch(/^worker-.+/);
+  });
 
   it('refuses an agent started with another agent’s source', () => {
     const message = configError(

@@ -13,7 +13,8 @@ export interface ConnectorConfig {
   apiKey: string;
   /** The key's id (the public part), for log lines. */
   keyId: string;
-  source: string;
+  /** The integration's source; optional for tools (the key decides it), required-and-checked for agents. */
+  source: string | undefined;
   workerId: string;
 }
 
@@ -75,7 +76,8 @@ export function resolveConfig(input: ConfigInput = {}): ConnectorConfig {
     input.agentSource,
     input.agentName,
   );
-  const workerId = pick(input.workerId, 'OMNIHUB_WORKER_ID') ?? `${source}-${hostname()}`;
+  const workerId =
+    pick(input.workerId, 'OMNIHUB_WORKER_ID') ?? `${source ?? 'worker'}-${hostname()}`;
   if (workerId.length > 200) {
     throw new ConfigError(
       `OMNIHUB_WORKER_ID must be at most 200 characters (it has ${workerId.length}).`,
@@ -115,19 +117,18 @@ function keyProblem(apiKey: string): string {
   return 'the secret (after the second dot) must be at least 32 characters of A-Z, a-z, 0-9, "-" and "_". Copy the whole key again.';
 }
 
-function checkSource(source: string | undefined, agentSource?: string, agentName?: string): string {
+function checkSource(
+  source: string | undefined,
+  agentSource?: string,
+  agentName?: string,
+): string | undefined {
   if (agentSource && source && source !== agentSource) {
     throw new ConfigError(
       `OMNIHUB_SOURCE is "${source}", but this is the ${agentName ?? agentSource} agent (source ${agentSource}). Unset OMNIHUB_SOURCE or set it to ${agentSource}.`,
     );
   }
   const resolved = source ?? agentSource;
-  if (!resolved) {
-    throw new ConfigError(
-      'OMNIHUB_SOURCE is not set. Set it to the source of the key’s integration, e.g. lead-gen.',
-    );
-  }
-  if (!Identifier.safeParse(resolved).success) {
+  if (resolved !== undefined && !Identifier.safeParse(resolved).success) {
     throw new ConfigError(
       `OMNIHUB_SOURCE "${resolved}" is not a source name: use 1-100 characters of a-z, 0-9, "_", ".", ":" or "-" (e.g. lead-gen).`,
     );

@@ -73,6 +73,19 @@ describe('OmniHubConnector requests', () => {
     });
   });
 
+  it('sends no source when none is configured, leaving it to the key', async () => {
+    const requests: string[] = [];
+    const connector = new OmniHubConnector({
+      env: { OMNIHUB_BASE_URL: env.OMNIHUB_BASE_URL, OMNIHUB_API_KEY: KEY },
+      fetch: (async (_url: string, init: RequestInit) => {
+        requests.push(init.body as string);
+        return created();
+      }) as typeof fetch,
+    });
+    await connector.emit({ type: 'x' });
+    expect(JSON.parse(requests[0]!)).not.toHaveProperty('source');
+  });
+
   it('checks a request locally and sends nothing when it breaks the contract', async () => {
     const { connector, requests } = scripted([]);
     const error = await connector.emit({ type: 'Not Valid' }).catch((e: unknown) => e);

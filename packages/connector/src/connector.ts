@@ -148,7 +148,8 @@ export class OmniHubConnector {
   ): Promise<{ task: Task; duplicate: boolean }> {
     const body = checkRequest(CreateTaskRequestBody, {
       ...task,
-      idempotency_key: task.idempotency_key ?? `${this.config.source}:${crypto.randomUUID()}`,
+      idempotency_key:
+        task.idempotency_key ?? `${this.config.source ?? 'connector'}:${crypto.randomUUID()}`,
     });
     const response = await this.#call('POST', '/tasks', CreateTaskResponse, { ...options, body });
     // A retry of our own request also comes back as "duplicate": only a key the caller chose can mean a real one.
@@ -227,8 +228,12 @@ export class OmniHubConnector {
   #completeEvent(event: EventInput): TelemetryEvent {
     return {
       ...event,
-      idempotency_key: event.idempotency_key ?? `${this.config.source}:${crypto.randomUUID()}`,
-      source: event.source ?? this.config.source,
+      idempotency_key:
+        event.idempotency_key ?? `${this.config.source ?? 'connector'}:${crypto.randomUUID()}`,
+      // Sent when known, so a key used under the wrong OMNIHUB_SOURCE is refused instead of mislabelled.
+      ...((event.source ?? this.config.source)
+        ? { source: event.source ?? this.config.source }
+        : {}),
     };
   }
 
@@ -281,7 +286,7 @@ export class OmniHubConnector {
         headers: {
           authorization: `Bearer ${this.config.apiKey}`,
           'content-type': 'application/json',
-          'user-agent': `${USER_AGENT} (${this.config.source}; ${this.config.workerId})`,
+          'user-agent': `${USER_AGENT} (${this.config.source ?? 'any source'}; ${this.config.workerId})`,
         },
       });
     } catch (error) {

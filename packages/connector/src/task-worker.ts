@@ -113,7 +113,8 @@ export class TaskWorker {
   async run(signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', () => this.stop(), { once: true });
     const { log } = this.options;
-    const { source, workerId } = this.#connector.config;
+    const { workerId } = this.#connector.config;
+    const source = this.#connector.config.source ?? "its key's";
     log(
       `🟢 ${workerId} is online: claiming ${source} tasks (${Object.keys(this.#handlers).join(', ') || 'no handlers'}), up to ${this.options.concurrency} at once`,
     );

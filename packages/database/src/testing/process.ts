@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -69,7 +73,16 @@ export function startProcess(
   };
 }
 
-/** The node binary with tsx loaded, to run the repo's TypeScript entry points as `pnpm` would. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
+
+/**
+ * The node binary with tsx loaded, to run one of the repo's TypeScript entry
+ * points as `pnpm` would. Paths are absolute, so the process may run in any
+ * directory (e.g. an empty one, to keep a developer's .env out of a test).
+ */
 export function tsxCommand(script: string): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', script]];
+  return [
+    process.execPath,
+    ['--import', TSX_LOADER, isAbsolute(script) ? script : join(REPO_ROOT, script)],
+  ];
 }

@@ -1,0 +1,222 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  startProcess,
+  tsxCommand,
+  type IssuedKey,
+  type RunningProcess,
+} from '@omnihub/database/testing';
+import { startTestStack, type TestStack } from '@omnihub/local-stack/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_LEADS, rescoreQueue } from '../src/leads.ts';
+import {
+  QUALITY_WEIGHTS,
+  priorityFor,
+  type EnrichedLead,
+  type Lead,
+  type LeadScore,
+} from '../src/pipeline.ts';
+
+const [node, args] = tsxCommand('agents/lead-gen/src/main.ts');
+
+let t: TestStack;
+let key: IssuedKey;
+let emptyDir: string;
+
+beforeAll(async () => {
+  t = await startTestStack();
+  key = await t.issueKey({ tenant: 'acme', source: 'lead-gen' });
+  // Agents read ./.env: run them where there is none, so a developer's own settings stay out.
+  emptyDir = await mkdtemp(join(tmpdir(), 'lead-gen-test-'));
+});
+afterAll(async () => {
+  await t.close();
+  await rm(emptyDir, { recursive: true, force: true });
+});
+
+function leadGen(
+  extraArgs: string[],
+  env: Record<string, string | undefined> = {},
+): RunningProcess {
+  return startProcess(node, [...args, ...extraArgs], {
+    cwd: emptyDir,
+    env: { ...t.agentEnv(key), LEAD_GEN_MODE: undefined, ...env },
+  });
+}
+
+async function task(action: string, payload: Record<string, unknown>) {
+  const [{ r }] = (await t.db
+    .sql`select omnilink.insert_task(${key.tenantId}, ${t.db.sql.json({ target: 'lead-gen', action, payload } as never)}) as r`) as any;
+  return r.task.id as string;
+}
+
+async function finished(id: string) {
+  await expect
+    .poll(async () => (await t.db.sql`select status from tasks where id = ${id}`)[0]!.status, {
+      timeout: 20_000,
+    })
+    .toMatch(/succeeded|failed|canceled/);
+  return (await t.db.sql`select status, output, error from tasks where id = ${id}`)[0]!;
+}
+
+describe('pnpm lead-gen (simulate)', () => {
+  it('stores exactly 14 events and prints a one-line summary; the same run id again stores none', async () => {
+    const first = leadGen(['--run-id', 'run-42']);
+    expect(await first.exited).toBe(0);
+    expect(first.output().trim()).toBe(
+      'Lead-Gen simulation run-42: 8 leads ingested, 5 qualified (62.5%), queue seeded with 5; 14 events sent (14 new, 0 already stored).',
+    );
+    const count = async () =>
+      (
+        await t.db
+          .sql`select type, count(*)::int as n from telemetry_events where idempotency_key like 'lead-gen:run-42:%' group by type order by type`
+      ).map((r) => [r.type, r.n]);
+    expect(await count()).toEqual([
+      ['lead_ingested', 8],
+      ['lead_qualified', 5],
+      ['queue_seeded', 1],
+    ]);
+
+    const again = leadGen(['--run-id', 'run-42']);
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toMatch(/14 events sent \(0 new, 14 already stored\)/);
+    expect(await count()).toEqual([
+      ['lead_ingested', 8],
+      ['lead_qualified', 5],
+      ['queue_seeded', 1],
+    ]);
+  });
+});
+
+describe('pnpm lead-gen (worker)', () => {
+  let worker: RunningProcess;
+  beforeAll(async () => {
+    worker = leadGen([], { LEAD_GEN_MODE: 'worker' });
+    await worker.waitFor(/is online: claiming lead-gen tasks/);
+  });
+  afterAll(async () => {
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+
+  it('runs echo and refresh_queue, which announces the re-scored queue', async () => {
+    expect(await finished(await task('echo', { message: 'hello from OmniHub' }))).toMatchObject({
+      status: 'succeeded',
+      output: { message: 'hello from OmniHub' },
+    });
+    const refresh = await task('refresh_queue', {});
+    const result = await finished(refresh);
+    // The first refresh decays every score once (the lead at exactly 0.70 drops out).
+    const { queue_size, qualified_leads } = rescoreQueue(SAMPLE_LEADS, 1);
+    expect(queue_size).toBe(4);
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      output: { queue_size, qualified_leads, refreshes: 1 },
+    });
+    const [event] = await t.db
+      .sql`select type, data from telemetry_events where idempotency_key = ${`lead-gen:task:${refresh}:queue_seeded`}`;
+    expect(event).toEqual({ type: 'queue_seeded', data: { queue_size, qualified_leads } });
+  });
+
+  it('runs Discovery → Enrichment → Scoring; the scores follow the formula', async () => {
+    const criteria = {
+      industry: ['SaaS', 'FinTech'],
+      location: ['UK', 'Ireland'],
+      employee_count: { min: 10, max: 500 },
+    };
+    const discovered = await finished(
+      await task('discover_leads', {
+        goal_criteria: criteria,
+        target_metrics: { companies_to_find: 5 },
+      }),
+    );
+    expect(discovered.status).toBe('succeeded');
+    const leads = discovered.output.leads as Lead[];
+    expect(leads.length).toBeGreaterThan(0);
+    for (const lead of leads) {
+      expect(criteria.industry).toContain(lead.industry);
+      expect(criteria.location).toContain(lead.location);
+    }
+
+    const enriched = (await finished(await task('enrich_lead', { leads }))).output
+      .leads as EnrichedLead[];
+    expect(enriched.map((lead) => lead.lead_id)).toEqual(leads.map((lead) => lead.lead_id));
+
+    const scoreTask = await task('score_lead', {
+      leads: enriched,
+      goal_criteria: criteria,
+      target_metrics: { min_quality_score: 4 },
+    });
+    const scored = await finished(scoreTask);
+    const scores = scored.output.scores as LeadScore[];
+    for (const score of scores) {
+      const { criteria_match, data_completeness, enrichment_quality, buying_signals } =
+        score.components;
+      // Every lead matches all three criteria it was discovered with.
+      expect(criteria_match).toBe(1);
+      const weighted =
+        QUALITY_WEIGHTS.criteria_match * criteria_match +
+        QUALITY_WEIGHTS.data_completeness * data_completeness +
+        QUALITY_WEIGHTS.enrichment_quality * enrichment_quality +
+        QUALITY_WEIGHTS.buying_signals * buying_signals;
+      // Components are rounded to 2 decimals; the score is computed before rounding them.
+      expect(Math.abs(score.quality_score - weighted)).toBeLessThanOrEqual(0.025);
+      expect(score.priority).toBe(priorityFor(score.quality_score));
+    }
+    const qualified = scores.filter((score) => score.quality_score >= 4);
+    expect(scored.output.qualified_count).toBe(qualified.length);
+    const events = await t.db
+      .sql`select data from telemetry_events where type = 'lead_qualified' and idempotency_key like ${`lead-gen:task:${scoreTask}:%`} order by data->>'lead_id'`;
+    expect(events.map((e) => e.data)).toEqual(
+      qualified
+        .map((score) => {
+          const lead = enriched.find((l) => l.lead_id === score.lead_id)!;
+          return {
+            lead_id: lead.lead_id,
+            url: lead.url,
+            role: lead.role,
+            score: Math.round((score.quality_score / 5) * 100) / 100,
+          };
+        })
+        .sort((a, b) => a.lead_id.localeCompare(b.lead_id)),
+    );
+  });
+
+  it('fails a pipeline task with a bad payload at once, saying what it needs', async () => {
+    expect(await finished(await task('score_lead', { nothing: true }))).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^score_lead needs a payload with enriched `lead` or `leads`/),
+    });
+  });
+});
+
+describe('pnpm lead-gen (bad configuration)', () => {
+  it.each<[string, Record<string, string | undefined>, RegExp]>([
+    ['no URL', { OMNIHUB_BASE_URL: undefined }, /OMNIHUB_BASE_URL is not set/],
+    [
+      'a key that is not omni.<key_id>.<secret>',
+      { OMNIHUB_API_KEY: 'sk-live-abcdefghijklmnopqrstuvwxyz0123456789' },
+      /not of the form omni\.<key_id>\.<secret>/,
+    ],
+    [
+      'another agent’s source',
+      { OMNIHUB_SOURCE: 'apex-sales' },
+      /OMNIHUB_SOURCE is "apex-sales", but this is the Lead-Gen agent/,
+    ],
+    [
+      'an unknown mode',
+      { LEAD_GEN_MODE: 'turbo' },
+      /LEAD_GEN_MODE must be simulate, worker or hybrid/,
+    ],
+  ])(
+    'with %s fails at start with exit code 1 and a sentence, never the secret',
+    async (_name, env, message) => {
+      const run = leadGen([], env);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(message);
+      expect(run.output()).not.toContain(key.apiKey.split('.')[2]);
+      expect(run.output()).not.toContain('abcdefghijklmnop');
+    },
+  );
+});
