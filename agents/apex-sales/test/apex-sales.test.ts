@@ -36,10 +36,9 @@ function apexSales(
   });
 }
 
-async function createTask(action: string, payload: Record<string, unknown>) {
-  const [{ r }] = (await t.db
-    .sql`select omnilink.insert_task(${key.tenantId}, ${t.db.sql.json({ target: 'apex-sales', action, payload } as never)}) as r`) as any;
-  return r.task.id as string;
+/** Through the port, as an operator or another agent would. */
+function createTask(action: string, payload: Record<string, unknown>) {
+  return t.createTask(key, { target: 'apex-sales', action, payload });
 }
 
 const statusOf = async (id: string) =>

@@ -45,10 +45,9 @@ function leadGen(
   });
 }
 
-async function task(action: string, payload: Record<string, unknown>) {
-  const [{ r }] = (await t.db
-    .sql`select omnilink.insert_task(${key.tenantId}, ${t.db.sql.json({ target: 'lead-gen', action, payload } as never)}) as r`) as any;
-  return r.task.id as string;
+/** Through the port, as an operator or another agent would. */
+function task(action: string, payload: Record<string, unknown>) {
+  return t.createTask(key, { target: 'lead-gen', action, payload });
 }
 
 async function finished(id: string) {

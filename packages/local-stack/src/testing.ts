@@ -16,6 +16,8 @@ export interface TestStack {
   issueKey(options: Parameters<typeof issueKey>[1]): Promise<IssuedKey>;
   /** The connector settings for a key: what an agent would have in its .env. */
   agentEnv(key: IssuedKey, workerId?: string): Record<string, string>;
+  /** Creates a task through the port's POST /tasks with `key`; returns its id. */
+  createTask(key: IssuedKey, body: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,17 @@ export async function startTestStack(
       OMNIHUB_SOURCE: key.source,
       OMNIHUB_WORKER_ID: workerId,
     }),
+    async createTask(key, body) {
+      const response = await fetch(`${stack.portUrl}/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as { task?: { id: string } };
+      if (response.status !== 201 || !answer.task)
+        throw new Error(`POST /tasks answered ${response.status}: ${JSON.stringify(answer)}`);
+      return answer.task.id;
+    },
     async close() {
       await stack.stop();
       await db.drop();
