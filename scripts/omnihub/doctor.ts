@@ -119,10 +119,18 @@ export async function runDoctor(): Promise<{ output: string; code: number }> {
   }
 
   const samples: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const started = performance.now();
-    await connector.health();
-    samples.push(performance.now() - started);
+  try {
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const started = performance.now();
+      await connector.health();
+      samples.push(performance.now() - started);
+    }
+  } catch (error) {
+    checks.push({
+      mark: '✗',
+      text: `round trip: a request failed after ${samples.length} of ${LATENCY_SAMPLES}: ${(error as Error).message}`,
+    });
+    return report();
   }
   samples.sort((a, b) => a - b);
   checks.push({
@@ -134,6 +142,10 @@ export async function runDoctor(): Promise<{ output: string; code: number }> {
 
 function reachability(error: unknown, portUrl: string): string {
   if (error instanceof OmniHubError) {
+    // /health needs no key: a 401 there comes from something in front of the port.
+    if (error.status === 401) {
+      return `something in front of the port refused the request (401) — Supabase's own JWT check: deploy with \`supabase functions deploy omnilink-port --no-verify-jwt\` (supabase/config.toml sets verify_jwt = false).`;
+    }
     if (error.code === 'omnilink_disabled')
       return 'OmniLink is switched off for the whole deployment (OMNILINK_ENABLED=false): every request is refused until an admin switches it back on.';
     if (error.status === 404)
@@ -157,6 +169,8 @@ function keyProblem(error: unknown): string {
     case 'rate_limited':
       return `the key is rate limited right now (${said}); try again in ${error.body?.retry_after_seconds ?? 60} s.`;
     default:
-      return `the port refused the key check: ${error.message}`;
+      return error.status === 0 || error.status >= 500
+        ? `the port could not answer the key check (${error.message}); try again, and if it persists look at the port's logs.`
+        : `the port refused the key check: ${error.message}`;
   }
 }

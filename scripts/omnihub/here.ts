@@ -1,4 +1,6 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OmniHubConnector, environment } from '@omnihub/connector';
+import { UsageError } from './usage-error.ts';
 
 /**
  * A connector with the agent settings of this directory (environment over
@@ -12,4 +14,17 @@ export function connectorFromHere(): OmniHubConnector {
     requestTimeoutMs: 10_000,
     log: () => {},
   });
+}
+
+/** parseArgs with its complaints (unknown or malformed options) turned into usage errors (exit 2). */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+  command: string,
+) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message} (see \`pnpm omnihub help\`)`);
+  }
 }

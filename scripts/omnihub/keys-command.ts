@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadDotEnv, openLocalDatabase, readLocalSettings } from '@omnihub/local-stack';
 import { createKey, listKeys, revokeKey } from './keys.ts';
+import { parseCommandArgs } from './here.ts';
 import { UsageError } from './usage-error.ts';
 
 export const KEYS_USAGE = `  pnpm omnihub keys create --tenant <slug> --source <source> --scopes <comma list>
@@ -10,10 +10,9 @@ export const KEYS_USAGE = `  pnpm omnihub keys create --tenant <slug> --source <
 
 /** `pnpm omnihub keys …`: works on the database itself (the one `pnpm dev` uses, or DATABASE_URL). */
 export async function runKeys(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { positionals, values } = parseCommandArgs(
+    argv,
+    {
       tenant: { type: 'string' },
       source: { type: 'string' },
       scopes: { type: 'string' },
@@ -21,7 +20,8 @@ export async function runKeys(argv: string[]): Promise<string> {
       'expires-in': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
-  });
+    'keys',
+  );
   const [command, keyId] = positionals;
   if (!['create', 'list', 'revoke'].includes(command ?? '')) {
     throw new UsageError(

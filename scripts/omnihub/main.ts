@@ -33,7 +33,7 @@ async function run(argv: string[]): Promise<{ output: string; code: number }> {
     case 'doctor':
       return runDoctor();
     case 'status':
-      return { output: await runStatus(rest.includes('--json')), code: 0 };
+      return { output: await runStatus(rest), code: 0 };
     case 'tasks':
       return { output: await runTasks(rest), code: 0 };
     default:

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatsResponse, TaskResponse } from '@omnihub/contracts';
@@ -122,6 +124,27 @@ describe('pnpm omnihub doctor', () => {
     }
   });
 
+  it('recognises Supabase’s JWT check answering in front of the port', async () => {
+    const gateway = createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end('{"code":401,"message":"Invalid JWT"}');
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = gateway.address() as AddressInfo;
+      const { code, output } = await omnihub(['doctor'], {
+        ...t.agentEnv(key),
+        OMNIHUB_BASE_URL: `http://127.0.0.1:${port}/functions/v1`,
+      });
+      expect(code).toBe(1);
+      expect(output).toMatch(
+        /✗ something in front of the port refused the request \(401\).*--no-verify-jwt/,
+      );
+    } finally {
+      gateway.close();
+    }
+  });
+
   it('warns, without failing, about scopes a worker will miss', async () => {
     const eventsOnly = await t.issueKey({
       tenant: 'acme',
@@ -224,6 +247,14 @@ describe('pnpm omnihub tasks and status', () => {
     const created = await omnihub(['tasks', 'create', '--action', 'echo', '--json'], urlAndKey);
     expect(JSON.parse(created.output).task.target).toBe('apex-sales');
     expect((await omnihub(['status'], urlAndKey)).code).toBe(0);
+  });
+
+  it('refuses an unknown option with usage exit code 2', async () => {
+    expect(await omnihub(['status', '--jsno'])).toMatchObject({
+      code: 2,
+      output: expect.stringMatching(/status: Unknown option '--jsno'/),
+    });
+    expect(await omnihub(['tasks', 'get', 'x', '--verbose'])).toMatchObject({ code: 2 });
   });
 
   it('fails with the settings problem when the agent settings are missing', async () => {

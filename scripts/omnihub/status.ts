@@ -1,10 +1,15 @@
 import type { StatsResponse } from '@omnihub/contracts';
-import { connectorFromHere } from './here.ts';
+import { connectorFromHere, parseCommandArgs } from './here.ts';
 
 /** `pnpm omnihub status [--json]`: the key's target now (GET /stats). */
-export async function runStatus(json: boolean): Promise<string> {
+export async function runStatus(argv: string[]): Promise<string> {
+  const { values } = parseCommandArgs(
+    argv,
+    { json: { type: 'boolean', default: false } },
+    'status',
+  );
   const stats = await connectorFromHere().stats();
-  return json ? JSON.stringify(stats) : formatStatus(stats, new Date());
+  return values.json ? JSON.stringify(stats) : formatStatus(stats, new Date());
 }
 
 export function formatStatus(stats: StatsResponse, now: Date): string {

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Task } from '@omnihub/contracts';
-import { connectorFromHere } from './here.ts';
+import { connectorFromHere, parseCommandArgs } from './here.ts';
 import { UsageError } from './usage-error.ts';
 
 export const TASKS_USAGE = `  pnpm omnihub tasks create --action <action> [--target <source>] [--payload '<json object>']
@@ -10,10 +9,9 @@ export const TASKS_USAGE = `  pnpm omnihub tasks create --action <action> [--tar
 
 /** `pnpm omnihub tasks create|get`: scripting access to tasks through the port, as the configured agent. */
 export async function runTasks(argv: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { positionals, values } = parseCommandArgs(
+    argv,
+    {
       action: { type: 'string' },
       target: { type: 'string' },
       payload: { type: 'string' },
@@ -25,7 +23,8 @@ export async function runTasks(argv: string[]): Promise<string> {
       'depends-on': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
-  });
+    'tasks',
+  );
   const [command, id] = positionals;
 
   if (command === 'get') {

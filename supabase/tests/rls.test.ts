@@ -219,6 +219,8 @@ describe('omnilink internals', () => {
     port_complete_task: (tx, w) =>
       tx`select omnilink.port_complete_task(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid,
            ${w.a.workerId}, null, 'succeeded', '{}'::jsonb, false, null, false)`,
+    port_release_claim: (tx, w) =>
+      tx`select omnilink.port_release_claim(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.workerId}, '{}'::uuid[])`,
     port_whoami: (tx, w) => tx`select omnilink.port_whoami(${w.a.key.keyId}, ${w.a.keyHash})`,
     port_stats: (tx, w) => tx`select omnilink.port_stats(${w.a.key.keyId}, ${w.a.keyHash})`,
     port_get_task: (tx, w) =>

@@ -26,7 +26,7 @@ export function callDurationMs(env: Record<string, string | undefined>): number 
 }
 
 /** APEX-Sales's task handlers: echo, and call_lead (one simulated call, its events, its outcome). */
-export function apexSalesHandlers({ connector, env, seed }: AgentContext): TaskHandlers {
+export function apexSalesHandlers({ connector, env }: AgentContext): TaskHandlers {
   const durationMs = callDurationMs(env);
   return {
     echo: (task) => task.params.payload,
@@ -49,10 +49,11 @@ export function apexSalesHandlers({ connector, env, seed }: AgentContext): TaskH
         name: parsed.data.name ?? known?.name ?? parsed.data.lead_id,
       };
 
-      // Seeded by the task, so a retried attempt replays the same call and its events are duplicates, not new rows.
-      const call = simulateCall(lead, seededRandom(`${seed ?? 'apex-sales'}:${task.id}`), {
+      // Everything comes from the task itself, so a retried attempt (on any
+      // worker) replays the same call: its events are duplicates, not new rows.
+      const call = simulateCall(lead, seededRandom(`call_lead:${task.id}`), {
         keyPrefix: `apex-sales:task:${task.id}`,
-        now: new Date(),
+        now: new Date(task.created_at),
       });
       const [attempted, ...rest] = call.events;
       await connector.emit(attempted!, { signal });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomSeed, seededRandom } from './random.ts';
+import { seededRandom } from './random.ts';
 
 const take = (random: () => number, n: number) => Array.from({ length: n }, () => random());
 
@@ -52,21 +52,4 @@ describe('seededRandom', () => {
       expect(() => seededRandom(seed)).toThrow(RangeError);
     },
   );
-});
-
-describe('randomSeed', () => {
-  it('returns unsigned 32-bit integers that differ between calls', () => {
-    const seeds = Array.from({ length: 20 }, () => randomSeed());
-    for (const seed of seeds) {
-      expect(Number.isInteger(seed)).toBe(true);
-      expect(seed).toBeGreaterThanOrEqual(0);
-      expect(seed).toBeLessThan(2 ** 32);
-    }
-    expect(new Set(seeds).size).toBeGreaterThan(1);
-  });
-
-  it('gives a seed that seededRandom accepts and replays', () => {
-    const seed = randomSeed();
-    expect(take(seededRandom(seed), 5)).toEqual(take(seededRandom(String(seed)), 5));
-  });
 });

@@ -1,5 +1,3 @@
-import { randomInt } from 'node:crypto';
-
 const UINT32_RANGE = 0x1_0000_0000;
 
 /** FNV-1a over UTF-8, so a seed typed on any platform hashes the same. */
@@ -38,9 +36,4 @@ export function seededRandom(seed: number | string): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / UINT32_RANGE;
   };
-}
-
-/** A fresh seed in [0, 2^32) from crypto, for runs without --seed. */
-export function randomSeed(): number {
-  return randomInt(0, UINT32_RANGE);
 }

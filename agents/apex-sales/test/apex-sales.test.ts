@@ -55,7 +55,7 @@ describe('pnpm apex-sales (simulate)', () => {
     const figures = (line: string) => line.replace(/^APEX-Sales simulation \S+ /, '');
     expect(figures(runs[0]!)).toBe(figures(runs[1]!));
     expect(runs[0]).toMatch(
-      /^APEX-Sales simulation seeded-a \(--seed 7\): 10 call attempts, \d+ connections \(\d+%\), \d+ bookings/,
+      /^APEX-Sales simulation seeded-a \(seed 7\): 10 call attempts, \d+ connections \(\d+%\), \d+ bookings/,
     );
 
     const byType = async (runId: string) =>
@@ -71,6 +71,29 @@ describe('pnpm apex-sales (simulate)', () => {
     expect(counts.call_completed).toBe(10);
     const sent = Number(runs[0]!.match(/; (\d+) events sent/)![1]);
     expect(Object.values(counts).reduce((a: number, b) => a + (b as number), 0)).toBe(sent);
+  });
+});
+
+describe('pnpm apex-sales (re-runs)', () => {
+  it('sends nothing new when a named run is sent again without --seed (the run id seeds it)', async () => {
+    const first = apexSales(['--run-id', 'unseeded-1']);
+    expect(await first.exited).toBe(0);
+    const again = apexSales(['--run-id', 'unseeded-1']);
+    expect(await again.exited).toBe(0);
+    const sent = Number(first.output().match(/; (\d+) events sent \(\1 new/)![1]);
+    expect(again.output()).toContain(`${sent} events sent (0 new, ${sent} already stored)`);
+  });
+
+  it('refuses to start with a key of another integration', async () => {
+    const leadGenKey = await t.issueKey({ tenant: 'acme', source: 'lead-gen' });
+    const run = startProcess(node, args, {
+      cwd: emptyDir,
+      env: { ...t.agentEnv(leadGenKey), OMNIHUB_SOURCE: undefined, APEX_SALES_MODE: 'worker' },
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(
+      /OMNIHUB_API_KEY belongs to the lead-gen integration, but this is the APEX-Sales agent \(source apex-sales\)/,
+    );
   });
 });
 

@@ -21,21 +21,39 @@ const DiscoverPayload = z.object({
     })
     .optional(),
 });
-const LeadShape = z.looseObject({
+const LeadShape = z.object({
   lead_id: z.string(),
   company: z.string(),
   url: z.string(),
   role: z.string(),
+  industry: z.string(),
+  location: z.string(),
+  employee_count: z.number(),
+  phone: z.string().nullable(),
+  email: z.string().nullable(),
+  signals: z.array(z.string()),
 });
-const LeadsPayload = z.union([
-  z.object({ leads: z.array(LeadShape).min(1) }).loose(),
-  z
-    .object({ lead: LeadShape })
-    .loose()
-    .transform((p) => ({ ...p, leads: [p.lead] })),
-]);
+const EnrichedLeadShape = LeadShape.extend({
+  enrichment: z.object({
+    tech_stack: z.array(z.string()),
+    employee_growth_pct: z.number(),
+    social_presence_score: z.number(),
+    companies_house_number: z.string().nullable(),
+  }),
+});
+/** `{leads: [...]}` or `{lead: {...}}`, read as a list. */
+function leadsPayload<S extends z.ZodType>(lead: S) {
+  return z.union([
+    z.object({ leads: z.array(lead).min(1) }).loose(),
+    z
+      .object({ lead })
+      .loose()
+      .transform((payload) => ({ ...payload, leads: [payload.lead] })),
+  ]);
+}
+const EnrichPayload = leadsPayload(LeadShape);
 const ScorePayload = z.intersection(
-  LeadsPayload,
+  leadsPayload(EnrichedLeadShape),
   z.object({
     goal_criteria: Criteria.optional(),
     target_metrics: DiscoverPayload.shape.target_metrics,
@@ -90,21 +108,15 @@ export function leadGenHandlers({ connector }: AgentContext): TaskHandlers {
     },
 
     enrich_lead: (task) => {
-      const { leads } = payloadOf(task, LeadsPayload, '`lead` or `leads` from discover_leads');
-      const enriched = leads.map((lead) => enrichLead(lead as unknown as Lead));
+      const { leads } = payloadOf(task, EnrichPayload, '`lead` or `leads` from discover_leads');
+      const enriched = leads.map((lead) => enrichLead(lead as Lead));
       return { enriched_count: enriched.length, leads: enriched };
     },
 
     score_lead: async (task) => {
       const input = payloadOf(task, ScorePayload, 'enriched `lead` or `leads` from enrich_lead');
       const minimum = input.target_metrics?.min_quality_score ?? DEFAULT_MIN_QUALITY_SCORE;
-      const leads = input.leads as unknown as EnrichedLead[];
-      for (const lead of leads) {
-        if (!lead.enrichment)
-          throw new NonRetryableError(
-            `score_lead needs enriched leads: ${lead.lead_id} has no enrichment (run enrich_lead first)`,
-          );
-      }
+      const leads = input.leads as EnrichedLead[];
       const scored = leads.map((lead) => ({ lead, score: scoreLead(lead, input.goal_criteria) }));
       const qualified = scored.filter(({ score }) => score.quality_score >= minimum);
       if (qualified.length > 0) {

@@ -182,6 +182,22 @@ describe('pnpm lead-gen (worker)', () => {
     );
   });
 
+  it('fails enrich_lead at once when a lead lacks fields the pipeline needs', async () => {
+    const incomplete = {
+      lead_id: 'x',
+      company: 'X Ltd',
+      url: 'https://x.example.com',
+      role: 'CTO',
+    };
+    expect(await finished(await task('enrich_lead', { leads: [incomplete] }))).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^enrich_lead needs a payload with `lead` or `leads`/),
+    });
+    const [row] = await t.db
+      .sql`select attempts from tasks where action = 'enrich_lead' order by created_at desc limit 1`;
+    expect(row!.attempts).toBe(1);
+  });
+
   it('fails a pipeline task with a bad payload at once, saying what it needs', async () => {
     expect(await finished(await task('score_lead', { nothing: true }))).toMatchObject({
       status: 'failed',

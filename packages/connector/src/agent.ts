@@ -76,8 +76,11 @@ export async function runAgent(
   }
   const hybridSetting = `${definition.envPrefix}_HYBRID_SECONDS`;
   const hybridSeconds = Number(args.hybridSeconds ?? env[hybridSetting] ?? 60);
-  if (!Number.isFinite(hybridSeconds) || hybridSeconds <= 0) {
-    return fail(`${hybridSetting} (or --hybrid-seconds) must be a positive number of seconds.`, 1);
+  if (mode === 'hybrid' && !(hybridSeconds > 0 && hybridSeconds <= MAX_HYBRID_SECONDS)) {
+    return fail(
+      `${hybridSetting} (or --hybrid-seconds) must be a number of seconds from 1 to ${MAX_HYBRID_SECONDS}.`,
+      1,
+    );
   }
 
   let connector: OmniHubConnector;
@@ -96,6 +99,15 @@ export async function runAgent(
   const context: AgentContext = { connector, log, env, seed: args.seed };
 
   try {
+    // The key decides which tasks are claimed: one of another integration would
+    // have this agent fail that integration's tasks as unknown actions.
+    const key = await connector.whoami();
+    if (key.source !== definition.source) {
+      return fail(
+        `OMNIHUB_API_KEY belongs to the ${key.source} integration, but this is the ${definition.name} agent (source ${definition.source}). Use a key of the ${definition.source} integration.`,
+        1,
+      );
+    }
     if (mode !== 'worker') {
       const runId =
         args.runId ??
@@ -120,9 +132,15 @@ export async function runAgent(
   } catch (error) {
     if (error instanceof OmniHubError) return fail(describeFailure(error), 1);
     if (error instanceof ConfigError) return fail(error.message, 1);
-    throw error;
+    return fail(
+      `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      1,
+    );
   }
 }
+
+const MAX_HYBRID_SECONDS = 86_400;
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 function parseAgentArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -134,6 +152,9 @@ function parseAgentArgs(argv: string[]) {
       help: { type: 'boolean', default: false },
     },
   });
+  if (values['run-id'] !== undefined && !RUN_ID.test(values['run-id'])) {
+    throw new Error('--run-id must be 1-100 characters of letters, digits, "_", ".", ":" or "-".');
+  }
   return {
     seed: values.seed,
     runId: values['run-id'],

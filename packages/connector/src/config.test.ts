@@ -129,6 +129,16 @@ describe('resolveConfig', () => {
     expect(config.workerId).toMatch(/^worker-.+/);
   });
 
+  it('never repeats a value put in OMNIHUB_BASE_URL by mistake (it may be the key itself)', () => {
+    const message = configError({
+      OMNIHUB_BASE_URL: KEY,
+      OMNIHUB_API_KEY: KEY,
+      OMNIHUB_SOURCE: 's',
+    });
+    expect(message).toMatch(/OMNIHUB_BASE_URL is not a URL \(it holds \d+ characters\)/);
+    expect(message).not.toContain('omni.');
+  });
+
   it('refuses an agent started with another agent’s source', () => {
     const message = configError(
       { OMNIHUB_BASE_URL: BASE, OMNIHUB_API_KEY: KEY, OMNIHUB_SOURCE: 'apex-sales' },

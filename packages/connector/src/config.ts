@@ -92,7 +92,8 @@ function normaliseBaseUrl(raw: string): string {
     url = new URL(raw);
   } catch {
     throw new ConfigError(
-      `OMNIHUB_BASE_URL is not a URL ("${raw}"). Use e.g. https://<project-ref>.supabase.co/functions/v1.`,
+      // Not echoed: people paste the wrong value here, sometimes the API key itself.
+      `OMNIHUB_BASE_URL is not a URL (it holds ${raw.length} characters). Use e.g. https://<project-ref>.supabase.co/functions/v1.`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

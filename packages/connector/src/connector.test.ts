@@ -244,3 +244,92 @@ describe('OmniHubConnector retries', () => {
     ).toBe(true);
   });
 });
+
+describe('OmniHubConnector transport edge cases', () => {
+  it('reads a non-JSON 401 (a gateway in front of the port) as unauthorized and does not retry it', async () => {
+    const { connector, requests } = scripted([
+      new Response('<html>Invalid JWT</html>', { status: 401 }),
+    ]);
+    const error = (await connector.health().catch((e: unknown) => e)) as OmniHubError;
+    expect(error).toMatchObject({ code: 'unauthorized', status: 401 });
+    expect(error.message).toMatch(/not from the OmniLink Port/);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries a 429 without retry_after_seconds with backoff', async () => {
+    const { connector, waits } = scripted([new Response('slow down', { status: 429 }), created()]);
+    await connector.emit({ type: 'x' });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeLessThanOrEqual(100);
+  });
+
+  it('treats a body that breaks off mid-read as no answer, and retries', async () => {
+    const broken = new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"status":'));
+          controller.error(new Error('socket hang up'));
+        },
+      }),
+      { status: 201 },
+    );
+    const { connector, logs } = scripted([broken, created()]);
+    expect(await connector.emit({ type: 'x' })).toEqual({ status: 'created', id: 'e1' });
+    expect(logs[0]).toMatch(/no answer from .*socket hang up/);
+  });
+
+  it('encodes a worker id that a header cannot carry as is', async () => {
+    const agents: string[] = [];
+    const connector = new OmniHubConnector({
+      env: { ...env, OMNIHUB_WORKER_ID: 'línea-ü-東京' },
+      fetch: (async (_url: string, init: RequestInit) => {
+        agents.push(new Headers(init.headers).get('user-agent')!);
+        return created();
+      }) as typeof fetch,
+    });
+    await connector.emit({ type: 'x' });
+    expect(agents[0]).toContain(encodeURIComponent('línea-ü-東京'));
+  });
+
+  it('checks every event of a large batch before sending any, naming the bad one by its index', async () => {
+    const { connector, requests } = scripted([]);
+    const events = Array.from({ length: 600 }, (_, i) => ({ type: i === 549 ? 'Bad Type' : 'ok' }));
+    const error = (await connector.emitBatch(events).catch((e: unknown) => e)) as OmniHubError;
+    expect(error).toMatchObject({ code: 'invalid_request', status: 0 });
+    expect(error.body?.issues?.[0]?.path).toBe('events.549.type');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('splits a batch by size as well as count, keeping every request under 1 MiB', async () => {
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      type: 'big',
+      idempotency_key: `b${i}`,
+      data: { blob: 'x'.repeat(15_000) },
+    }));
+    const bodies: string[] = [];
+    const connector = new OmniHubConnector({
+      env,
+      fetch: (async (_url: string, init: RequestInit) => {
+        const body = JSON.parse(init.body as string) as { events: { idempotency_key: string }[] };
+        bodies.push(init.body as string);
+        return json(200, {
+          created: body.events.length,
+          duplicates: 0,
+          results: body.events.map((e) => ({
+            idempotency_key: e.idempotency_key,
+            status: 'created',
+            id: e.idempotency_key,
+          })),
+        });
+      }) as typeof fetch,
+    });
+    const result = await connector.emitBatch(events);
+    expect(result.created).toBe(150);
+    expect(bodies.length).toBeGreaterThan(1);
+    for (const body of bodies)
+      expect(new TextEncoder().encode(body).byteLength).toBeLessThan(1024 * 1024);
+    expect(result.results.map((r) => r.idempotency_key)).toEqual(
+      events.map((e) => e.idempotency_key),
+    );
+  });
+});

@@ -4,23 +4,25 @@ import {
   CompleteTaskRequestBody,
   CreateTaskRequestBody,
   CreateTaskResponse,
-  EmitEventBatchRequestBody,
   EmitEventBatchResponse,
   EmitEventRequestBody,
   EmitEventResponse,
+  ERROR_STATUS,
   ErrorResponse,
   HealthResponse,
   HeartbeatRequestBody,
   HeartbeatResponse,
+  MAX_BODY_BYTES,
   MAX_EVENTS_PER_BATCH,
+  TelemetryEvent,
+  jsonByteLength,
   StatsResponse,
   TaskResponse,
   WhoAmIResponse,
   type ErrorCode,
   type Task,
-  type TelemetryEvent,
 } from '@omnihub/contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { resolveConfig, type ConfigInput, type ConnectorConfig } from './config.ts';
 import { OmniHubError } from './errors.ts';
 import { consoleLog, type LogLine } from './log.ts';
@@ -121,15 +123,17 @@ export class OmniHubConnector {
     events: EventInput[],
     options: CallOptions = {},
   ): Promise<EmitEventBatchResponse> {
+    // Every event is checked before any is sent: one bad event sends nothing, as the port's own batches.
+    const complete = checkRequest(
+      z.array(TelemetryEvent),
+      events.map((event) => this.#completeEvent(event)),
+      'events',
+    );
     const merged: EmitEventBatchResponse = { created: 0, duplicates: 0, results: [] };
-    const complete = events.map((event) => this.#completeEvent(event));
-    for (let start = 0; start < complete.length; start += MAX_EVENTS_PER_BATCH) {
-      const body = checkRequest(EmitEventBatchRequestBody, {
-        events: complete.slice(start, start + MAX_EVENTS_PER_BATCH),
-      });
+    for (const chunk of batches(complete)) {
       const batch = await this.#call('POST', '/events', EmitEventBatchResponse, {
         ...options,
-        body,
+        body: { events: chunk },
       });
       merged.created += batch.created;
       merged.duplicates += batch.duplicates;
@@ -255,7 +259,12 @@ export class OmniHubConnector {
       let waitMs: number;
       if (error.code === 'rate_limited' && error.body?.retry_after_seconds !== undefined) {
         waitMs = error.body.retry_after_seconds * 1000;
-      } else if (error.status === 0 || RETRYABLE.has(error.code) || error.status >= 500) {
+      } else if (
+        error.status === 0 ||
+        RETRYABLE.has(error.code) ||
+        error.status >= 500 ||
+        error.code === 'rate_limited'
+      ) {
         waitMs = backoffDelay(this.#retry, retry);
       } else {
         throw error;
@@ -275,58 +284,102 @@ export class OmniHubConnector {
     body: string | undefined,
     options: CallOptions & { timeoutMs?: number },
   ): Promise<{ ok: true; body: unknown } | { ok: false; error: OmniHubError }> {
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let response: Response;
+    // Linked by hand rather than with AbortSignal.any: on Node 20 a long-lived
+    // caller signal (a worker's) keeps every signal combined with it alive.
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error('timed out'));
+    }, options.timeoutMs ?? this.#timeoutMs);
+    const onAbort = () => attempt.abort(options.signal!.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      response = await this.#fetch(`${this.portUrl}${path}`, {
-        method,
-        body,
-        signal,
-        headers: {
-          authorization: `Bearer ${this.config.apiKey}`,
-          'content-type': 'application/json',
-          'user-agent': `${USER_AGENT} (${this.config.source ?? 'any source'}; ${this.config.workerId})`,
-        },
-      });
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      const reason = timeout.aborted ? 'timed out' : (error as Error).message;
-      return {
-        ok: false,
-        error: new OmniHubError('internal', `no answer from ${this.portUrl} (${reason})`, 0),
-      };
-    }
-    const text = await response.text().catch(() => '');
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (response.ok) return { ok: true, body: parsed };
-    const refusal = ErrorResponse.safeParse(parsed);
-    if (refusal.success) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await this.#fetch(`${this.portUrl}${path}`, {
+          method,
+          body,
+          signal: attempt.signal,
+          headers: {
+            authorization: `Bearer ${this.config.apiKey}`,
+            'content-type': 'application/json',
+            // Header values must be Latin-1; worker ids need not be.
+            'user-agent': `${USER_AGENT} (${encodeURIComponent(this.config.source ?? '-')}; ${encodeURIComponent(this.config.workerId)})`,
+          },
+        });
+        // Reading the body can fail too (a reset, the timeout): that is "no answer", not a bad answer.
+        text = await response.text();
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        const reason = timedOut ? 'timed out' : (error as Error).message;
+        return {
+          ok: false,
+          error: OmniHubError.unreachable(`no answer from ${this.portUrl} (${reason})`),
+        };
+      }
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (response.ok) return { ok: true, body: parsed };
+      const refusal = ErrorResponse.safeParse(parsed);
+      if (refusal.success) {
+        return {
+          ok: false,
+          error: new OmniHubError(
+            refusal.data.error,
+            refusal.data.message,
+            response.status,
+            refusal.data,
+          ),
+        };
+      }
+      // Not the port's JSON (a gateway in front of it, e.g. Supabase's own JWT check): judge by the status.
       return {
         ok: false,
         error: new OmniHubError(
-          refusal.data.error,
-          refusal.data.message,
+          codeForStatus(response.status),
+          `HTTP ${response.status} from ${this.portUrl}${path}, not from the OmniLink Port`,
           response.status,
-          refusal.data,
         ),
       };
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
     }
-    // Not the port's JSON (a proxy or gateway page): judge by the status alone.
-    return {
-      ok: false,
-      error: new OmniHubError(
-        response.status >= 500 ? 'internal' : 'invalid_request',
-        `HTTP ${response.status} from ${this.portUrl}${path}`,
-        response.status,
-      ),
-    };
   }
+}
+
+const CODE_BY_STATUS = new Map(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status as number, code as ErrorCode]),
+);
+
+function codeForStatus(status: number): ErrorCode {
+  return status >= 500 ? 'internal' : (CODE_BY_STATUS.get(status) ?? 'invalid_request');
+}
+
+/** Body bytes a batch may use, leaving room under the port's 1 MiB limit for the envelope. */
+const BATCH_BYTES = MAX_BODY_BYTES - 4 * 1024;
+
+/** Splits events into requests the port accepts: at most 500 each, and under 1 MiB serialized. */
+function* batches(events: TelemetryEvent[]): Generator<TelemetryEvent[]> {
+  let chunk: TelemetryEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = jsonByteLength(event) + 1;
+    if (chunk.length > 0 && (chunk.length === MAX_EVENTS_PER_BATCH || bytes + size > BATCH_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(event);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 function describe(error: OmniHubError): string {
@@ -336,11 +389,15 @@ function describe(error: OmniHubError): string {
 }
 
 /** The same rules the port applies, checked before sending: a mistake is reported here, field by field. */
-function checkRequest<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+function checkRequest<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  pathPrefix?: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
+    path: [...(pathPrefix ? [pathPrefix] : []), ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
   const summary = issues

@@ -8,11 +8,16 @@ export class OmniHubError extends Error {
   readonly body: ErrorResponse | undefined;
 
   constructor(code: ErrorCode, message: string, status: number, body?: ErrorResponse) {
-    super(`${code}: ${message}`);
+    super(status === 0 && code === 'internal' ? message : `${code}: ${message}`);
     this.name = 'OmniHubError';
     this.code = code;
     this.status = status;
     this.body = body;
+  }
+
+  /** The port gave no answer at all (network, timeout): retried like a 5xx. */
+  static unreachable(message: string): OmniHubError {
+    return new OmniHubError('internal', message, 0);
   }
 }
 

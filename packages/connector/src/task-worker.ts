@@ -1,6 +1,6 @@
-import type { Task } from '@omnihub/contracts';
+import { MAX_JSON_DEPTH, jsonDepth, type Task } from '@omnihub/contracts';
 import type { OmniHubConnector } from './connector.ts';
-import { OmniHubError } from './errors.ts';
+import { ConfigError, OmniHubError } from './errors.ts';
 import { consoleLog, type LogLine } from './log.ts';
 
 /** What a handler gets besides the task. */
@@ -18,14 +18,15 @@ export type TaskHandler = (task: Task, context: TaskContext) => unknown | Promis
 export type TaskHandlers = Record<string, TaskHandler>;
 
 export interface TaskWorkerOptions {
-  /** Tasks run at once (the notes' runner runs 3). */
+  /** Tasks run at once, 1–100 (the notes' runner runs 3). */
   concurrency: number;
   /** Optional lower limits per action, e.g. { call_lead: 1 }. */
   actionConcurrency: Record<string, number>;
+  /** 5–3600 seconds. */
   leaseSeconds: number;
   /** Claim with a long poll (the port holds the request until a task is ready). */
   longPoll: boolean;
-  /** How long one long-poll claim may wait (at most 25 s). */
+  /** How long one long-poll claim may wait, 0–25000 ms. */
   waitMs: number;
   /** Between claims when not long polling, or when the port answers at once with nothing. */
   pollIntervalMs: number;
@@ -47,12 +48,10 @@ export const DEFAULT_WORKER_OPTIONS: Omit<TaskWorkerOptions, 'log'> = {
   idleLogIntervalMs: 30_000,
 };
 
-const FILTERED_WAIT_MS = 1_000;
-
 /** Why a handler's signal was aborted. */
 export class TaskAbandoned extends Error {
   constructor(
-    readonly reason: 'lease_lost' | 'shutdown',
+    readonly reason: 'lease_lost' | 'shutdown' | 'finished',
     message: string,
   ) {
     super(message);
@@ -73,6 +72,7 @@ export class TaskWorker {
   readonly options: TaskWorkerOptions;
   readonly #connector: OmniHubConnector;
   readonly #handlers: TaskHandlers;
+  /** Keyed by task and attempt: the same task can come back to this worker while an old run still winds down. */
   readonly #running = new Map<string, { action: string; settled: Promise<void> }>();
   readonly #stopping = new AbortController();
   /** Ends the current idle wait early (a task finished). */
@@ -92,7 +92,7 @@ export class TaskWorker {
       log: consoleLog(connector.config.workerId),
       ...options,
     };
-    if (this.options.waitMs > 25_000) this.options.waitMs = 25_000;
+    checkOptions(this.options);
   }
 
   /** Tasks being handled right now. */
@@ -111,7 +111,9 @@ export class TaskWorker {
    * refused (401/403), since no retry can fix that.
    */
   async run(signal?: AbortSignal): Promise<void> {
-    signal?.addEventListener('abort', () => this.stop(), { once: true });
+    const onAbort = () => this.stop();
+    if (signal?.aborted) this.stop();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     const { log } = this.options;
     const { workerId } = this.#connector.config;
     const source = this.#connector.config.source ?? "its key's";
@@ -134,6 +136,7 @@ export class TaskWorker {
       }
     } finally {
       clearInterval(idleTimer);
+      signal?.removeEventListener('abort', onAbort);
       await this.#drain();
     }
     if (this.#fatal) throw this.#fatal;
@@ -147,14 +150,11 @@ export class TaskWorker {
       return;
     }
     const { actions, maxTasks } = plan;
-    // A claim filtered by a per-action limit waits briefly, so the worker asks
-    // again for every action soon after the limited task ends. (Abandoning a
-    // claim in flight instead could drop tasks the port had just leased.)
-    const waitMs = !this.options.longPoll
-      ? 0
-      : actions.length > 0
-        ? Math.min(this.options.waitMs, FILTERED_WAIT_MS)
-        : this.options.waitMs;
+    // A claim filtered by a per-action limit does not wait at the port: when
+    // nothing is there, the worker idles until a task of its own finishes (or
+    // the poll interval ends) and then asks again for every action. Waiting at
+    // the port could not be cut short without risking tasks it just leased.
+    const waitMs = this.options.longPoll && actions.length === 0 ? this.options.waitMs : 0;
     const started = Date.now();
     let tasks: Task[];
     try {
@@ -220,25 +220,32 @@ export class TaskWorker {
   }
 
   #start(task: Task): void {
+    const slot = `${task.id}#${task.attempts}`;
     const settled = this.#execute(task).finally(() => {
-      this.#running.delete(task.id);
+      this.#running.delete(slot);
       this.#lastActivity = Date.now();
       this.#wakeUp?.();
     });
-    this.#running.set(task.id, { action: task.action, settled });
+    this.#running.set(slot, { action: task.action, settled });
   }
 
   async #execute(task: Task): Promise<void> {
     const { log, leaseSeconds } = this.options;
     const started = Date.now();
-    const finish = (outcome: string) =>
-      log(`task ${task.id} ${task.action}: ${outcome} in ${Date.now() - started} ms`);
+    const finish = (outcome: string, recorded = true) =>
+      log(
+        `task ${task.id} ${task.action}: ${outcome} in ${Date.now() - started} ms${recorded ? '' : ' (not recorded: the port did not take the completion; the task runs again after its lease)'}`,
+      );
     const handler = Object.hasOwn(this.#handlers, task.action)
       ? this.#handlers[task.action]
       : undefined;
     if (!handler) {
-      await this.#complete(task, { status: 'failed', error: 'unknown_action', retryable: false });
-      finish(`failed (unknown_action: no handler for "${task.action}")`);
+      const recorded = await this.#complete(task, {
+        status: 'failed',
+        error: 'unknown_action',
+        retryable: false,
+      });
+      finish(`failed (unknown_action: no handler for "${task.action}")`, recorded);
       return;
     }
 
@@ -287,19 +294,30 @@ export class TaskWorker {
         abandoned(abandon.signal),
       ]);
       clearInterval(beat);
-      await this.#complete(task, {
+      const problem = unstorable(output);
+      if (problem) {
+        // Retrying would produce the same result: fail for good, and say why.
+        const error = `the handler's result cannot be stored: ${problem}`;
+        finish(
+          `failed (not retryable): ${error}`,
+          await this.#complete(task, { status: 'failed', error, retryable: false }),
+        );
+        return;
+      }
+      const recorded = await this.#complete(task, {
         status: 'succeeded',
         output: output === undefined ? null : output,
       });
-      finish('succeeded');
+      finish('succeeded', recorded);
     } catch (error) {
       clearInterval(beat);
+      const reason = abandon.signal.reason;
       if (
         abandon.signal.aborted &&
-        abandon.signal.reason instanceof TaskAbandoned &&
-        abandon.signal.reason.reason === 'lease_lost'
+        reason instanceof TaskAbandoned &&
+        reason.reason === 'lease_lost'
       ) {
-        finish(`abandoned: ${abandon.signal.reason.message}`);
+        finish(`abandoned: ${reason.message}`);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
@@ -308,14 +326,18 @@ export class TaskWorker {
         error !== null &&
         (error as { retryable?: unknown }).retryable === false
       );
-      await this.#complete(task, { status: 'failed', error: message, retryable });
-      finish(`failed${retryable ? '' : ' (not retryable)'}: ${message}`);
+      const recorded = await this.#complete(task, { status: 'failed', error: message, retryable });
+      finish(`failed${retryable ? '' : ' (not retryable)'}: ${message}`, recorded);
     } finally {
       clearTimeout(graceTimer);
       this.#stopping.signal.removeEventListener('abort', onShutdown);
+      // Ends a heartbeat still in flight (and its retries): the task is settled.
+      if (!abandon.signal.aborted)
+        abandon.abort(new TaskAbandoned('finished', 'the task is finished'));
     }
   }
 
+  /** True when the port recorded the completion. */
   async #complete(
     task: Task,
     input: {
@@ -324,12 +346,13 @@ export class TaskWorker {
       error?: string;
       retryable?: boolean;
     },
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await this.#connector.complete(task.id, { ...input, attempt: task.attempts });
+      return true;
     } catch (error) {
-      // The lease will run out and the task will run again: nothing is lost, but say so.
       this.options.log(`could not complete task ${task.id}: ${(error as Error).message}`);
+      return false;
     }
   }
 
@@ -359,6 +382,39 @@ export class TaskWorker {
       this.#wakeUp = done;
     });
   }
+}
+
+/** Why a handler's return value could not be stored as JSON, or null when it can. */
+function unstorable(output: unknown): string | null {
+  if (jsonDepth(output) > MAX_JSON_DEPTH)
+    return `it nests deeper than ${MAX_JSON_DEPTH} levels (or refers to itself)`;
+  try {
+    JSON.stringify(output);
+    return null;
+  } catch (error) {
+    return `it is not JSON (${(error as Error).message})`;
+  }
+}
+
+function checkOptions(options: TaskWorkerOptions): void {
+  const problems: string[] = [];
+  const whole = (value: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+    Number.isInteger(value) && value >= min && value <= max;
+  if (!whole(options.concurrency, 1, 100))
+    problems.push('concurrency must be a whole number from 1 to 100');
+  for (const [action, limit] of Object.entries(options.actionConcurrency)) {
+    if (!whole(limit, 1))
+      problems.push(`actionConcurrency.${action} must be a whole number of at least 1`);
+  }
+  if (!whole(options.leaseSeconds, 5, 3600))
+    problems.push('leaseSeconds must be a whole number from 5 to 3600');
+  if (!whole(options.waitMs, 0, 25_000))
+    problems.push('waitMs must be a whole number from 0 to 25000');
+  if (!(options.pollIntervalMs >= 10)) problems.push('pollIntervalMs must be at least 10');
+  if (!(options.shutdownGraceMs >= 0)) problems.push('shutdownGraceMs must not be negative');
+  if (!(options.idleLogIntervalMs >= 1_000))
+    problems.push('idleLogIntervalMs must be at least 1000');
+  if (problems.length > 0) throw new ConfigError(`TaskWorker options: ${problems.join('; ')}.`);
 }
 
 /** A promise that rejects with the signal's reason once it aborts (and never settles before). */

@@ -1,6 +1,7 @@
 import type { IssuedKey } from '@omnihub/database/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ConfigError,
   NonRetryableError,
   OmniHubError,
   TaskAbandoned,
@@ -269,5 +270,106 @@ describe('TaskWorker', () => {
     const error = await w.run().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OmniHubError);
     expect(error).toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('refuses options it cannot honour, naming each', () => {
+    const make = (options: Partial<TaskWorkerOptions>) => () =>
+      new TaskWorker(t.connector(key), {}, options);
+    expect(make({ concurrency: 0 })).toThrow(ConfigError);
+    expect(make({ concurrency: 0, leaseSeconds: 3, waitMs: 30_000 })).toThrow(
+      /concurrency must be a whole number from 1 to 100; leaseSeconds must be a whole number from 5 to 3600; waitMs must be a whole number from 0 to 25000/,
+    );
+    expect(make({ actionConcurrency: { call_lead: 0 } })).toThrow(/actionConcurrency\.call_lead/);
+  });
+
+  it('fails a task for good when its handler returns something that cannot be stored as JSON', async () => {
+    const w = worker({ huge: () => ({ big: 10n }) });
+    const running = w.run();
+    const task = await create('huge', { max_attempts: 3 });
+    expect(await settled(task.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: expect.stringMatching(/^the handler's result cannot be stored: it is not JSON/),
+    });
+    w.stop();
+    await running;
+  });
+
+  it('while a per-action limit is reached, waits for a task to finish instead of polling the port', async () => {
+    let claims = 0;
+    let release!: () => void;
+    let began!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (began = resolve));
+    const counting = t.connector(key, {
+      fetch: ((url: string, init: RequestInit) => {
+        if (url.endsWith('/tasks/claim')) claims++;
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const w = new TaskWorker(
+      counting,
+      {
+        limited: () =>
+          new Promise((resolve) => {
+            began();
+            release = () => resolve('done');
+          }),
+        other: () => 'ok',
+      },
+      { concurrency: 3, actionConcurrency: { limited: 1 }, pollIntervalMs: 60_000, log: () => {} },
+    );
+    started.push(w);
+    const running = w.run();
+    const task = await create('limited');
+    await handlerStarted;
+    const before = claims;
+    // However long the limited task runs, the worker asks at most once more until it ends.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(claims - before).toBeLessThanOrEqual(1);
+    release();
+    expect((await settled(task.id)).status).toBe('succeeded');
+    w.stop();
+    await running;
+  });
+
+  it('returns at once, claiming nothing, when started with a signal that is already aborted', async () => {
+    let claims = 0;
+    const counting = t.connector(key, {
+      fetch: ((url: string, init: RequestInit) => {
+        if (url.endsWith('/tasks/claim')) claims++;
+        return fetch(url, init);
+      }) as typeof fetch,
+    });
+    const w = new TaskWorker(counting, { echo: () => 1 }, { log: () => {} });
+    await w.run(AbortSignal.abort());
+    expect(claims).toBe(0);
+  });
+
+  it('keeps a second attempt of a task it is still running apart from the first', async () => {
+    const finish = new Map<number, (value: string) => void>();
+    const w = worker(
+      { sticky: (task) => new Promise((resolve) => finish.set(task.attempts, resolve)) },
+      // A long lease: no heartbeat interferes while the test moves the task on.
+      { concurrency: 2, leaseSeconds: 3600 },
+    );
+    const running = w.run();
+    const task = await create('sticky', { max_attempts: 3 });
+    await expect.poll(() => [...finish.keys()]).toEqual([1]);
+    // The first lease runs out while its handler still works: the worker claims the task again.
+    await t.db
+      .sql`update tasks set lease_expires_at = now() - interval '1 second' where id = ${task.id}`;
+    await expect.poll(() => [...finish.keys()], { timeout: 10_000 }).toEqual([1, 2]);
+    expect(w.runningCount).toBe(2);
+    // The old run ends (its completion is refused: the lease is attempt 2's); the new one keeps its slot.
+    finish.get(1)!('first');
+    await expect.poll(() => w.runningCount).toBe(1);
+    finish.get(2)!('second');
+    expect(await settled(task.id)).toMatchObject({
+      status: 'succeeded',
+      output: 'second',
+      attempts: 2,
+    });
+    w.stop();
+    await running;
   });
 });

@@ -84,6 +84,14 @@ export function createPortDatabase(sql: Sql) {
         ) as r`,
       ),
 
+    /** Hands back tasks a claim took for a caller that hung up before the answer left. */
+    releaseClaim: (key: ApiKeyCredential, workerId: string, taskIds: string[]) =>
+      call<{ released: number }>(
+        sql`select omnilink.port_release_claim(
+          ${key.keyId}, ${key.secretSha256}, ${workerId}, ${textArrayLiteral(taskIds)}::uuid[]
+        ) as r`,
+      ),
+
     heartbeat: (
       key: ApiKeyCredential,
       taskId: string,

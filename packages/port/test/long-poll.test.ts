@@ -1,5 +1,6 @@
 import type { IssuedKey } from '@omnihub/database/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPortApp } from '../src/index.ts';
 import { startPortHarness, startPortServer, type PortHarness } from './support.ts';
 
 // These tests tell "woken by the new task" from "gave up at the deadline" by
@@ -127,6 +128,39 @@ describe('a long-poll claim whose caller hung up', () => {
       } finally {
         await server.close();
       }
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('a claim whose caller hung up while it ran', () => {
+  it('hands the tasks it took back to the queue, uncounted', async () => {
+    const h = await startPortHarness();
+    try {
+      const key = await h.issueKey({ tenant: 'acme', source: 'apex-sales' });
+      const created = await h.port.post('/tasks', key.apiKey, {
+        target: 'apex-sales',
+        action: 'orphan',
+      });
+      // Already hung up when the claim round runs: the answer can never arrive.
+      const app = createPortApp({ sql: h.db.sql, log: () => {} });
+      await app.request('/omnilink-port/tasks/claim', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.apiKey}` },
+        body: JSON.stringify({ worker_id: 'gone' }),
+        signal: AbortSignal.abort(),
+      });
+      const [row] = await h.db
+        .sql`select status, attempts, lease_expires_at from tasks where id = ${created.body.task.id}`;
+      expect(row).toEqual({ status: 'queued', attempts: 0, lease_expires_at: null });
+      expect(
+        await h.db.sql`select 1 from task_attempts where task_id = ${created.body.task.id}`,
+      ).toHaveLength(0);
+      const next = await h.port.post('/tasks/claim', key.apiKey, { worker_id: 'present' });
+      expect(
+        next.body.tasks.map((t: { id: string; attempts: number }) => [t.id, t.attempts]),
+      ).toEqual([[created.body.task.id, 1]]);
     } finally {
       await h.close();
     }

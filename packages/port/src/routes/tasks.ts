@@ -54,6 +54,15 @@ export function taskRoutes(deps: PortDeps) {
         const since = signals.cursor();
         const round = await db.claimTasks(c.var.key, args, firstPoll);
         if (isSqlRefusal(round)) throw refusalToError(round);
+        if (aborted.aborted && round.tasks.length > 0) {
+          // The caller hung up while this round ran: nobody will receive these tasks.
+          await db.releaseClaim(
+            c.var.key,
+            args.workerId,
+            round.tasks.map((task) => task.id),
+          );
+          return c.json({ tasks: [] }, 200);
+        }
         const now = Date.now();
         if (round.tasks.length > 0 || now >= deadline || aborted.aborted) {
           return c.json({ tasks: round.tasks }, 200);
