@@ -88,6 +88,24 @@ describe('pnpm lead-gen (simulate)', () => {
   });
 });
 
+describe('pnpm lead-gen (kill switch)', () => {
+  it('says OmniLink is switched off, keeps retrying, and finishes by itself once it is back on', async () => {
+    await t.db
+      .sql`update tenant_settings set omnilink_enabled = false where tenant_id = ${key.tenantId}`;
+    try {
+      const run = leadGen(['--run-id', 'while-off']);
+      await run.waitFor(/OmniLink is switched off \(omnilink_disabled\); retrying in/);
+      await t.db
+        .sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${key.tenantId}`;
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/14 events sent \(14 new, 0 already stored\)/);
+    } finally {
+      await t.db
+        .sql`update tenant_settings set omnilink_enabled = true where tenant_id = ${key.tenantId}`;
+    }
+  });
+});
+
 describe('pnpm lead-gen (worker)', () => {
   let worker: RunningProcess;
   beforeAll(async () => {
