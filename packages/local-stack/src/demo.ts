@@ -37,8 +37,7 @@ function demoSecret(localSecret: Buffer, keyId: string): string {
  * in plaintext. A demo key that was revoked or expired is replaced, never
  * revived.
  */
-export async function ensureDemoKeys(sql: Sql, dataDir: string): Promise<DemoKey[]> {
-  const localSecret = await loadLocalSecret(dataDir);
+export async function ensureDemoKeys(sql: Sql, localSecret: Buffer): Promise<DemoKey[]> {
   const keys: DemoKey[] = [];
   for (const source of DEMO_SOURCES) {
     const [integration] = await sql`
@@ -74,4 +73,44 @@ export async function ensureDemoKeys(sql: Sql, dataDir: string): Promise<DemoKey
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+export const DEMO_OPERATOR_EMAIL = 'admin@omnihub.local';
+
+export interface DemoOperator {
+  email: string;
+  password: string;
+}
+
+/**
+ * The demo tenant's admin login for OmniDash. Its password is
+ * OMNIHUB_ADMIN_PASSWORD when set, else derived from the local secret (so
+ * `pnpm dev` can print it every time); the database keeps only a bcrypt hash.
+ */
+export async function ensureDemoOperator(
+  sql: Sql,
+  localSecret: Buffer,
+  chosenPassword?: string,
+): Promise<DemoOperator> {
+  const password =
+    chosenPassword ??
+    createHmac('sha256', localSecret)
+      .update('omnihub demo operator password')
+      .digest('base64url')
+      .slice(0, 20);
+  const [user] = await sql`
+    insert into auth.users (email, encrypted_password, email_confirmed_at)
+    values (${DEMO_OPERATOR_EMAIL}, extensions.crypt(${password}, extensions.gen_salt('bf')), now())
+    on conflict (email) do update
+      set encrypted_password = extensions.crypt(${password}, extensions.gen_salt('bf')), updated_at = now()
+      where auth.users.encrypted_password is distinct from extensions.crypt(${password}, auth.users.encrypted_password)
+    returning id`;
+  const [existing] = user
+    ? [user]
+    : await sql`select id from auth.users where email = ${DEMO_OPERATOR_EMAIL}`;
+  await sql`
+    insert into public.tenant_members (tenant_id, user_id, role)
+    select t.id, ${existing!.id}, 'admin' from public.tenants t where t.slug = ${DEMO_TENANT}
+    on conflict (tenant_id, user_id) do update set role = 'admin'`;
+  return { email: DEMO_OPERATOR_EMAIL, password };
 }

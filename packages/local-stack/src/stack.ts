@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import {
@@ -9,7 +10,17 @@ import {
 } from '@omnihub/database';
 import { createPortApp, TaskSignals, type PortLogger } from '@omnihub/port';
 import { Hono } from 'hono';
-import { ensureDemoKeys, type DemoKey } from './demo.ts';
+import { createAuthApp } from './auth/app.ts';
+import {
+  ensureDemoKeys,
+  ensureDemoOperator,
+  loadLocalSecret,
+  type DemoKey,
+  type DemoOperator,
+} from './demo.ts';
+import { createJwtKit, type JwtKit } from './jwt.ts';
+import { attachRealtime, type RealtimeServer } from './realtime/server.ts';
+import { createRestApp } from './rest/app.ts';
 
 export interface LocalStackOptions {
   /** Where the embedded cluster, its log and the local secret live. */
@@ -22,6 +33,8 @@ export interface LocalStackOptions {
   databasePort?: number;
   /** The port's environment (OMNILINK_ENABLED). */
   env?: Record<string, string | undefined>;
+  /** The demo admin's password; derived from the local secret when absent. */
+  adminPassword?: string;
   log?: PortLogger;
 }
 
@@ -34,12 +47,25 @@ export interface LocalStack {
   databaseUrl: string;
   embedded: boolean;
   demoKeys: DemoKey[];
+  /** supabase-js's key for browsers (role anon). */
+  anonKey: string;
+  /** Bypasses RLS: for trusted servers only. */
+  serviceRoleKey: string;
+  /** The keys that sign and verify this stack's JWTs (the project's JWT secret). */
+  jwt: JwtKit;
+  /** The demo tenant's admin login for OmniDash. */
+  operator: DemoOperator;
   /** Whether long polls are woken by LISTEN/NOTIFY (else they poll). */
   notificationsWork: boolean;
+  /** /realtime/v1/websocket; `streaming` is false when the database cannot replicate logically. */
+  realtime: RealtimeServer;
   stop(): Promise<void>;
 }
 
-const quiet: PortLogger = () => {};
+/** Without a logger given, problems go to stderr; the per-request info lines are dropped. */
+const problemsToStderr: PortLogger = (entry) => {
+  if (entry.level !== 'info') console.error(JSON.stringify(entry));
+};
 
 /**
  * Starts everything `pnpm dev` serves: Postgres (embedded unless a URL is
@@ -68,20 +94,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const admin = connectDatabase(databaseUrl, { max: 1, applicationName: 'omnihub-dev' });
     cleanups.push(() => admin.end({ timeout: 2 }));
     await migrateDatabase(admin, { seed: true });
-    const demoKeys = await ensureDemoKeys(admin, options.dataDir);
+    const localSecret = await loadLocalSecret(options.dataDir);
+    const demoKeys = await ensureDemoKeys(admin, localSecret);
+    const operator = await ensureDemoOperator(admin, localSecret, options.adminPassword);
+    const jwt = await createJwtKit(localSecret);
 
     const portSql = connectDatabase(databaseUrl, { max: 10, applicationName: 'omnilink-port' });
     cleanups.push(() => portSql.end({ timeout: 2 }));
     const signals = await TaskSignals.listen(portSql);
     cleanups.push(() => signals.close());
+    const log = options.log ?? problemsToStderr;
     const portApp = createPortApp({
       sql: portSql,
       env: options.env,
       signals,
-      log: options.log ?? quiet,
+      log,
     });
 
+    // Auth, REST and Realtime run as the API roles under RLS: their own pool, apart from the port's.
+    const apiSql = connectDatabase(databaseUrl, { max: 10, applicationName: 'omnihub-api' });
+    cleanups.push(() => apiSql.end({ timeout: 2 }));
+
     const root = new Hono();
+    root.mount('/auth/v1', createAuthApp({ sql: apiSql, jwt, log }).fetch);
+    root.mount('/rest/v1', createRestApp({ sql: apiSql, jwt, log }).fetch);
     root.mount('/functions/v1', portApp.fetch);
     root.get('/', (c) =>
       c.json({
@@ -105,6 +141,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           server.closeAllConnections();
         }),
     );
+    const realtime = await attachRealtime(server, {
+      sql: apiSql,
+      jwt,
+      databaseUrl,
+      log: (line) => log({ level: 'warn', msg: line }),
+    });
+    cleanups.push(() => realtime.close());
 
     const apiUrl = `http://127.0.0.1:${options.port}`;
     return {
@@ -114,7 +157,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       databaseUrl,
       embedded: postgres !== undefined,
       demoKeys,
+      anonKey: jwt.anonKey,
+      serviceRoleKey: jwt.serviceRoleKey,
+      jwt,
+      operator,
       notificationsWork: await signals.verified(),
+      realtime,
       stop,
     };
   } catch (error) {
@@ -124,20 +172,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number) {
-  return new Promise<ReturnType<typeof serve> & { closeAllConnections(): void }>(
-    (resolve, reject) => {
-      const server = serve({ fetch, port, hostname: '127.0.0.1' }, (_info: AddressInfo) =>
-        resolve(server as never),
-      );
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(
-                `Port ${port} is already in use. Stop what uses it, or set OMNIHUB_LOCAL_PORT.`,
-              )
-            : error,
-        ),
-      );
-    },
-  );
+  // serve() makes an HTTP/1 server here (no http2 or https options are passed).
+  return new Promise<HttpServer>((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: '127.0.0.1' }, (_info: AddressInfo) =>
+      resolve(server as never),
+    );
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${port} is already in use. Stop what uses it, or set OMNIHUB_LOCAL_PORT.`,
+            )
+          : error,
+      ),
+    );
+  });
 }
