@@ -2,16 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_HYBRID_SECONDS } from '@omnihub/connector';
 import { REPO_ROOT } from '@omnihub/database';
 import type { LocalStack } from '@omnihub/local-stack';
 
 const AGENTS = [
-  { source: 'lead-gen', script: 'agents/lead-gen/src/main.ts', modeVariable: 'LEAD_GEN_MODE' },
-  {
-    source: 'apex-sales',
-    script: 'agents/apex-sales/src/main.ts',
-    modeVariable: 'APEX_SALES_MODE',
-  },
+  { source: 'lead-gen', script: 'agents/lead-gen/src/main.ts', envPrefix: 'LEAD_GEN' },
+  { source: 'apex-sales', script: 'agents/apex-sales/src/main.ts', envPrefix: 'APEX_SALES' },
 ] as const;
 
 export interface RunningAgents {
@@ -22,7 +19,7 @@ export interface RunningAgents {
 /**
  * `pnpm dev --agents`: both agents in hybrid mode against the stack, each
  * with its demo key, their lines prefixed with their name, so a new user
- * sees live data at once.
+ * sees live data at once and tasks dispatched from OmniDash get worked.
  */
 export function startAgents(stack: LocalStack): RunningAgents {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
@@ -40,7 +37,10 @@ export function startAgents(stack: LocalStack): RunningAgents {
         OMNIHUB_API_KEY: key.apiKey,
         OMNIHUB_SOURCE: agent.source,
         OMNIHUB_WORKER_ID: `${agent.source}-dev`,
-        [agent.modeVariable]: 'hybrid',
+        [`${agent.envPrefix}_MODE`]: 'hybrid',
+        // Work for as long as dev runs (a day at most) unless told otherwise.
+        [`${agent.envPrefix}_HYBRID_SECONDS`]:
+          process.env[`${agent.envPrefix}_HYBRID_SECONDS`] ?? String(MAX_HYBRID_SECONDS),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -51,22 +51,28 @@ export function startAgents(stack: LocalStack): RunningAgents {
         for (const line of text.split('\n').filter(Boolean)) console.log(prefix + line);
       });
     }
-    child.on('exit', (code) => console.log(`${prefix}exited (${code ?? 'signal'})`));
+    console.log(`${prefix}started in hybrid mode (pid ${child.pid})`);
+    child.on('exit', (code, signal) => console.log(`${prefix}exited (${code ?? signal})`));
     children.push(child);
   }
   return {
     async stop() {
-      await Promise.all(
-        children
-          .filter((child) => child.exitCode === null && child.signalCode === null)
-          .map(
-            (child) =>
-              new Promise<void>((resolve) => {
-                child.once('exit', () => resolve());
-                child.kill('SIGTERM');
-              }),
-          ),
-      );
+      await Promise.all(children.map(stopChild));
     },
   };
+}
+
+/** How long an agent may take to finish its task after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 15_000;
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }

@@ -10,7 +10,9 @@ import {
   tsxCommand,
   type RunningProcess,
 } from '@omnihub/database/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 
 const [node, devArgs] = tsxCommand('scripts/dev.ts');
 const [, cliArgs] = tsxCommand('scripts/omnihub/main.ts');
@@ -30,11 +32,14 @@ async function portPair(): Promise<number> {
   }
 }
 
+/** Every dev started, so a failed test cannot leave one holding the port for the next. */
+const started: RunningProcess[] = [];
+
 function startDev(
   extraArgs: string[] = [],
   env: Record<string, string | undefined> = {},
 ): RunningProcess {
-  return startProcess(node, [...devArgs, ...extraArgs], {
+  const dev = startProcess(node, [...devArgs, ...extraArgs], {
     env: {
       OMNIHUB_DATA_DIR: dataDir,
       OMNIHUB_LOCAL_PORT: String(port),
@@ -42,9 +47,15 @@ function startDev(
       ...env,
     },
   });
+  started.push(dev);
+  return dev;
 }
 
 interface Banner {
+  apiUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  operator: { email: string; password: string };
   portUrl: string;
   databaseUrl: string;
   keys: Record<string, string>;
@@ -58,11 +69,25 @@ async function ready(dev: RunningProcess): Promise<Banner> {
       (m) => [m[1]!, m[2]!],
     ),
   );
+  const login = out.match(/OmniDash login +(\S+) +password +(\S+)/)!;
   return {
+    apiUrl: out.match(/API URL +(\S+)/)![1]!,
+    anonKey: out.match(/anon key +(\S+)/)![1]!,
+    serviceRoleKey: out.match(/service_role +(\S+)/)![1]!,
+    operator: { email: login[1]!, password: login[2]! },
     portUrl: out.match(/OmniLink Port +(\S+)/)![1]!,
     databaseUrl: out.match(/Database +(\S+)/)![1]!,
     keys,
   };
+}
+
+/** The real supabase-js, as OmniDash would make it from the printed URL and anon key. */
+function supabase(banner: Banner, key = banner.anonKey): SupabaseClient {
+  return createClient(banner.apiUrl, key, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    // Node 20 has no global WebSocket; supabase-js documents passing ws.
+    realtime: { transport: WebSocket as never },
+  });
 }
 
 async function stop(dev: RunningProcess): Promise<number | string> {
@@ -82,6 +107,12 @@ async function post(url: string, key: string, body: unknown) {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'omnihub-dev-test-'));
   port = await portPair();
+});
+afterEach(async () => {
+  for (const dev of started.splice(0)) {
+    if (dev.child.exitCode === null && dev.child.signalCode === null) dev.child.kill('SIGINT');
+    await dev.exited;
+  }
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -121,6 +152,84 @@ describe('pnpm dev', () => {
     const gone = connectDatabase(banner.databaseUrl, { max: 1 });
     await expect(gone`select 1`).rejects.toThrow();
     await gone.end();
+  });
+
+  it('prints Supabase credentials that work with supabase-js: operator login, anon and service-role keys, Realtime', async () => {
+    const dev = startDev();
+    const banner = await ready(dev);
+    expect(banner.apiUrl).toBe(`http://127.0.0.1:${port}`);
+    expect(dev.output()).toContain(`ws://127.0.0.1:${port}/realtime/v1/websocket`);
+
+    const operator = supabase(banner);
+    const signIn = await operator.auth.signInWithPassword(banner.operator);
+    expect(signIn.error).toBeNull();
+    expect(signIn.data.user?.email).toBe('admin@omnihub.local');
+    expect((await operator.auth.getUser()).data.user?.id).toBe(signIn.data.user!.id);
+
+    // The demo tenant's admin: reads its events, dispatches a task.
+    const seen = await operator
+      .from('telemetry_events')
+      .select('source, idempotency_key, tenant_id')
+      .eq('idempotency_key', 'dev-1');
+    expect(seen.error).toBeNull();
+    expect(seen.data).toMatchObject([{ source: 'lead-gen', idempotency_key: 'dev-1' }]);
+    const tenantId = seen.data![0]!.tenant_id as string;
+    const dispatched = await operator.rpc('create_task', {
+      p_tenant_id: tenantId,
+      p_target: 'lead-gen',
+      p_action: 'echo',
+      p_payload: { from: 'dev test' },
+    });
+    expect(dispatched.error).toBeNull();
+
+    // Live: an event sent through the port with a printed key reaches the operator.
+    let onInsert!: (row: Record<string, unknown>) => void;
+    const received = new Promise<Record<string, unknown>>((resolve) => (onInsert = resolve));
+    const channel = operator.channel('dev-events').on(
+      'postgres_changes',
+      {
+        event: 'INSERT',
+        schema: 'public',
+        table: 'telemetry_events',
+        filter: `tenant_id=eq.${tenantId}`,
+      },
+      (change) => onInsert(change.new),
+    );
+    await new Promise<void>((resolve, reject) =>
+      channel.subscribe((status, error) =>
+        status === 'SUBSCRIBED' ? resolve() : error ? reject(error) : undefined,
+      ),
+    );
+    const live = await post(`${banner.portUrl}/events`, banner.keys['apex-sales']!, {
+      type: 'call_attempted',
+      idempotency_key: 'dev-live-1',
+    });
+    expect(live.status).toBe(201);
+    expect(await received).toMatchObject({ id: live.body.id, source: 'apex-sales' });
+
+    // The anon key alone may not read it at all; the service-role key sees everything.
+    const anon = await supabase(banner).from('telemetry_events').select('id');
+    expect(anon).toMatchObject({ status: 401, data: null, error: { code: '42501' } });
+    const service = await supabase(banner, banner.serviceRoleKey)
+      .from('telemetry_events')
+      .select('id', { count: 'exact', head: true });
+    expect(service.error).toBeNull();
+    expect(service.count).toBeGreaterThanOrEqual(2);
+
+    // Refresh and sign out, as OmniDash's session handling does.
+    const refreshed = await operator.auth.refreshSession();
+    expect(refreshed.error).toBeNull();
+    // Refresh tokens rotate (an access token made in the same second may be identical).
+    expect(refreshed.data.session!.refresh_token).not.toBe(signIn.data.session!.refresh_token);
+    expect((await operator.auth.signOut()).error).toBeNull();
+    const wrong = await supabase(banner).auth.signInWithPassword({
+      email: banner.operator.email,
+      password: 'not the password',
+    });
+    expect(wrong.error).toMatchObject({ status: 400, code: 'invalid_credentials' });
+
+    await operator.removeAllChannels();
+    expect(await stop(dev)).toBe(0);
   });
 
   it('keeps data and prints the same demo keys after a restart', async () => {
@@ -188,9 +297,18 @@ describe('pnpm dev', () => {
     expect(await stop(dev)).toBe(0);
   });
 
-  it('starts empty with --reset: the old keys and data are gone', async () => {
-    const dev = startDev(['--reset']);
+  it('starts empty with --reset: the old keys and data are gone; OMNIHUB_ADMIN_PASSWORD sets the login', async () => {
+    const chosen = 'a password I chose';
+    const dev = startDev(['--reset'], { OMNIHUB_ADMIN_PASSWORD: chosen });
     const banner = await ready(dev);
+    // A password the user chose is not echoed to the terminal.
+    expect(dev.output()).not.toContain(chosen);
+    expect(dev.output()).toContain('(your OMNIHUB_ADMIN_PASSWORD)');
+    const signIn = await supabase(banner).auth.signInWithPassword({
+      email: banner.operator.email,
+      password: chosen,
+    });
+    expect(signIn.error).toBeNull();
     expect(banner.keys['lead-gen']).not.toBe(firstKeys['lead-gen']);
     const oldKey = await post(`${banner.portUrl}/events`, firstKeys['lead-gen']!, {
       type: 'x',
@@ -225,6 +343,68 @@ describe('pnpm dev', () => {
       await rm(otherDir, { recursive: true, force: true });
       await external.drop();
     }
+  });
+
+  it('runs both agents in hybrid mode with --agents, and Ctrl-C stops them and everything else', async () => {
+    const since = new Date().toISOString();
+    const dev = startDev(['--agents']);
+    const banner = await ready(dev);
+    await dev.waitFor(/\[lead-gen\] started in hybrid mode/);
+    await dev.waitFor(/\[apex-sales\] started in hybrid mode/);
+    const pids = [...dev.output().matchAll(/started in hybrid mode \(pid (\d+)\)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(pids).toHaveLength(2);
+
+    const operator = supabase(banner);
+    expect((await operator.auth.signInWithPassword(banner.operator)).error).toBeNull();
+    // Live data at once: both agents' simulated activity arrives.
+    await expect
+      .poll(
+        async () => {
+          const { data } = await operator
+            .from('telemetry_events')
+            .select('source')
+            .gte('received_at', since);
+          return [...new Set((data ?? []).map((row) => row.source as string))].sort();
+        },
+        { timeout: 60_000, interval: 200 },
+      )
+      .toEqual(['apex-sales', 'lead-gen']);
+
+    // And they work tasks dispatched by an operator.
+    const { data: tenant } = await operator
+      .from('tenants')
+      .select('id')
+      .eq('slug', 'demo')
+      .single();
+    const dispatched = await operator.rpc('create_task', {
+      p_tenant_id: tenant!.id,
+      p_target: 'apex-sales',
+      p_action: 'echo',
+      p_payload: { hello: 'agents' },
+    });
+    expect(dispatched.error).toBeNull();
+    const taskId = (dispatched.data as { task: { id: string } }).task.id;
+    await expect
+      .poll(
+        async () =>
+          (
+            await operator
+              .from('tasks')
+              .select('status, output, claimed_by')
+              .eq('id', taskId)
+              .single()
+          ).data,
+        { timeout: 60_000, interval: 200 },
+      )
+      .toEqual({ status: 'succeeded', output: { hello: 'agents' }, claimed_by: 'apex-sales-dev' });
+
+    expect(await stop(dev)).toBe(0);
+    expect(dev.output()).toMatch(/\[lead-gen\] exited \(0\)/);
+    expect(dev.output()).toMatch(/\[apex-sales\] exited \(0\)/);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   });
 
   it('refuses a bad OMNIHUB_LOCAL_PORT with a sentence that says what to fix', async () => {

@@ -1,12 +1,16 @@
 /**
  * `pnpm dev`: the whole OmniHub stack on this machine, with only Node.
  * Starts Postgres (embedded, or DATABASE_URL), applies the platform shim,
- * the migrations and the demo seed, serves the OmniLink Port, prints how to
- * use it, and runs until Ctrl-C. `--reset` starts from an empty data dir.
+ * the migrations and the demo seed, serves the Supabase endpoints OmniHub
+ * uses (auth, rest, realtime, the OmniLink Port as a function) and the built
+ * OmniDash, prints how to use them, and runs until Ctrl-C. `--reset` starts
+ * from an empty data dir; `--agents` also runs both agents in hybrid mode.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { redactDatabaseUrl } from '@omnihub/database';
+import { REPO_ROOT, redactDatabaseUrl } from '@omnihub/database';
 import {
   loadDotEnv,
   readLocalSettings,
@@ -27,6 +31,9 @@ functions/omnilink-port) at http://127.0.0.1:$OMNIHUB_LOCAL_PORT (default 54321)
 
 Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_URL,
 OMNILINK_ENABLED, OMNIHUB_ADMIN_PASSWORD.`;
+
+/** Vite's output for OmniDash, served at `/`. */
+const DASHBOARD_DIR = join(REPO_ROOT, 'apps', 'omnidash', 'dist');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,15 +60,17 @@ async function main(): Promise<void> {
     console.log(`Cleared ${settings.dataDir}.`);
   }
 
+  const chosenAdminPassword = process.env.OMNIHUB_ADMIN_PASSWORD?.trim() || undefined;
   console.log(settings.databaseUrl ? 'Connecting to DATABASE_URL…' : 'Starting Postgres…');
   const stack = await startLocalStack({
     dataDir: settings.dataDir,
     port: settings.port,
     databaseUrl: settings.databaseUrl,
     env: process.env,
-    adminPassword: process.env.OMNIHUB_ADMIN_PASSWORD?.trim() || undefined,
+    adminPassword: chosenAdminPassword,
+    dashboardDir: DASHBOARD_DIR,
   });
-  printBanner(stack, settings.dataDir);
+  printBanner(stack, settings.dataDir, chosenAdminPassword !== undefined);
   const agents = values.agents ? startAgents(stack) : null;
   stopOnSignals(async () => {
     await agents?.stop();
@@ -69,7 +78,7 @@ async function main(): Promise<void> {
   });
 }
 
-function printBanner(stack: LocalStack, dataDir: string): void {
+function printBanner(stack: LocalStack, dataDir: string, passwordChosen: boolean): void {
   const keyLines = stack.demoKeys
     .map((key) => `    ${key.source.padEnd(12)}${key.apiKey}`)
     .join('\n');
@@ -78,11 +87,12 @@ function printBanner(stack: LocalStack, dataDir: string): void {
   console.log(`
 OmniHub local stack is ready.
 
+  OmniDash        ${stack.apiUrl}/${existsSync(join(DASHBOARD_DIR, 'index.html')) ? '' : '  (not built yet)'}
   API URL         ${stack.apiUrl}          (VITE_SUPABASE_URL)
   anon key        ${stack.anonKey}
   service_role    ${stack.serviceRoleKey}
                   (bypasses RLS: only for trusted servers)
-  OmniDash login  ${stack.operator.email}  password ${stack.operator.password}
+  OmniDash login  ${stack.operator.email}  password ${passwordChosen ? '(your OMNIHUB_ADMIN_PASSWORD)' : stack.operator.password}
   Realtime        ${stack.realtime.streaming ? `${stack.apiUrl.replace('http', 'ws')}/realtime/v1/websocket` : 'off: the database cannot replicate logically (wal_level)'}
 
   OmniLink Port   ${stack.portUrl}

@@ -139,7 +139,8 @@ export async function runAgent(
   }
 }
 
-const MAX_HYBRID_SECONDS = 86_400;
+/** The longest hybrid run: a day. */
+export const MAX_HYBRID_SECONDS = 86_400;
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 function parseAgentArgs(argv: string[]) {

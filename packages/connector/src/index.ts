@@ -26,6 +26,7 @@ export {
   type TaskWorkerOptions,
 } from './task-worker.ts';
 export {
+  MAX_HYBRID_SECONDS,
   runAgent,
   type AgentContext,
   type AgentDefinition,

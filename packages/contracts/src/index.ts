@@ -1,4 +1,5 @@
 export * from './common.ts';
+export * from './dashboard-config.ts';
 export * from './endpoints.ts';
 export * from './errors.ts';
 export * from './events.ts';

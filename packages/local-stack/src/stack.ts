@@ -11,6 +11,7 @@ import {
 import { createPortApp, TaskSignals, type PortLogger } from '@omnihub/port';
 import { Hono } from 'hono';
 import { createAuthApp } from './auth/app.ts';
+import { dashboardApp } from './dashboard.ts';
 import {
   ensureDemoKeys,
   ensureDemoOperator,
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
   databasePort?: number;
   /** The port's environment (OMNILINK_ENABLED). */
   env?: Record<string, string | undefined>;
+  /** The built OmniDash (Vite's dist) served at `/`; `/` lists the endpoints without it. */
+  dashboardDir?: string;
   /** The demo admin's password; derived from the local secret when absent. */
   adminPassword?: string;
   log?: PortLogger;
@@ -119,15 +122,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     root.mount('/auth/v1', createAuthApp({ sql: apiSql, jwt, log }).fetch);
     root.mount('/rest/v1', createRestApp({ sql: apiSql, jwt, log }).fetch);
     root.mount('/functions/v1', portApp.fetch);
-    root.get('/', (c) =>
-      c.json({
-        name: 'OmniHub local stack',
-        endpoints: {
-          port: '/functions/v1/omnilink-port',
-          openapi: '/functions/v1/omnilink-port/openapi.json',
-        },
-      }),
-    );
+    root.route('/', dashboardApp(options.dashboardDir, { supabaseAnonKey: jwt.anonKey }));
     root.notFound((c) =>
       c.json({ error: 'not_found', message: `Nothing is served at ${c.req.path}.` }, 404),
     );

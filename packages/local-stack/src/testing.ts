@@ -47,6 +47,7 @@ export interface TestStack {
 /** The real local stack (the port over HTTP under /functions/v1) on a fresh test database. */
 export async function startTestStack(
   env: Record<string, string | undefined> = {},
+  options: { dashboardDir?: string } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'omnihub-stack-test-'));
@@ -55,6 +56,7 @@ export async function startTestStack(
     port: await freePort(),
     databaseUrl: db.url,
     env,
+    dashboardDir: options.dashboardDir,
   });
   return {
     db,
