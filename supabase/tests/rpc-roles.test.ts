@@ -326,14 +326,14 @@ describe("another tenant's ids", () => {
   ];
 
   it.each(ALL)(
-    "a member of tenant A calling %s on tenant B's ids gets P0002 Not found. and nothing changes",
+    "a member of tenant A calling %s on tenant B's ids gets PT404 Not found. and nothing changes",
     async (_name, rpc) => {
       const t = await freshTargets(world.b);
       for (const [role, userId] of callers(world)) {
         const { outcome, before, after } = await callAndCompare(signedIn(userId), rpc, t);
         expect({ role, outcome }).toMatchObject({
           role,
-          outcome: { ok: false, code: 'P0002', message: 'Not found.' },
+          outcome: { ok: false, code: 'PT404', message: 'Not found.' },
         });
         expect(after).toEqual(before);
       }
@@ -341,12 +341,12 @@ describe("another tenant's ids", () => {
   );
 
   it.each(ALL)(
-    "%s answers ids that exist nowhere exactly as it answers tenant B's: P0002 Not found.",
+    "%s answers ids that exist nowhere exactly as it answers tenant B's: PT404 Not found.",
     async (_name, rpc) => {
       const outcome = await runAs(sql, signedIn(world.a.users.admin), (tx) =>
         rpc.call(tx, missingTargets()),
       );
-      expect(outcome).toEqual({ ok: false, code: 'P0002', message: 'Not found.' });
+      expect(outcome).toEqual({ ok: false, code: 'PT404', message: 'Not found.' });
     },
   );
 });

@@ -797,14 +797,13 @@ describe('rpc() for the dashboard RPCs', () => {
     expect(on.data).toMatchObject({ omnilink_enabled: true });
   });
 
-  it('passes P0002 through with its message and PostgREST’s status for it (500)', async () => {
-    // PostgREST maps every PL/pgSQL error class P0 but P0001 to 500, P0002 (no_data_found) included.
+  it('answers an id that is not found, or is another tenant’s, with PT404 → 404 and the same message', async () => {
     const unknown = await asOperatorA.rpc('approve_task', {
       p_task_id: '00000000-0000-0000-0000-000000000000',
     });
-    expect(unknown.status).toBe(500);
+    expect(unknown.status).toBe(404);
     expect(unknown.error).toEqual({
-      code: 'P0002',
+      code: 'PT404',
       message: 'Not found.',
       details: null,
       hint: null,
@@ -813,8 +812,8 @@ describe('rpc() for the dashboard RPCs', () => {
     // A member of another tenant learns nothing more than for a task that does not exist.
     const id = await waitingTask();
     const foreign = await asAdminB.rpc('approve_task', { p_task_id: id });
-    expect(foreign.status).toBe(500);
-    expect(foreign.error?.message).toBe('Not found.');
+    expect(foreign.status).toBe(404);
+    expect(foreign.error).toEqual(unknown.error);
   });
 
   it('refuses anon with 401: the RPCs are not granted to anon', async () => {
@@ -875,6 +874,8 @@ describe('rpc() result shapes', () => {
       create function public.rest_test_rows(p_tags text[]) returns table (tag text, pos integer)
         language sql stable as $$ select x.t, x.o::integer from unnest(p_tags) with ordinality as x(t, o) $$;
       create function public.rest_test_noop() returns void language sql as $$ select $$;
+      create function public.rest_test_missing() returns void language plpgsql
+        as $$ begin raise exception 'Nothing here.' using errcode = 'P0002'; end $$;
       create function public.rest_test_json(p_doc jsonb) returns jsonb
         language sql immutable as $$ select jsonb_build_object('got', p_doc, 'at', '2030-01-01T00:00:00Z'::timestamptz) $$;
     `);
@@ -938,6 +939,12 @@ describe('rpc() result shapes', () => {
     expect(touched.data).toBe(1);
     const [row] = await t.db.sql`select count(*)::int as n from public.rest_test_log`;
     expect(row!.n).toBe(1);
+  });
+
+  it('answers a PL/pgSQL error other than P0001 with 500, as PostgREST does', async () => {
+    const { status, error } = await asViewerA.rpc('rest_test_missing');
+    expect(status).toBe(500);
+    expect(error).toEqual({ code: 'P0002', message: 'Nothing here.', details: null, hint: null });
   });
 
   it('answers a void function with 204', async () => {
