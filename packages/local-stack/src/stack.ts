@@ -10,6 +10,7 @@ import {
 } from '@omnihub/database';
 import { createPortApp, TaskSignals, type PortLogger } from '@omnihub/port';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createAuthApp } from './auth/app.ts';
 import { dashboardApp } from './dashboard.ts';
 import {
@@ -63,6 +64,19 @@ export interface LocalStack {
   /** /realtime/v1/websocket; `streaming` is false when the database cannot replicate logically. */
   realtime: RealtimeServer;
   stop(): Promise<void>;
+}
+
+/** A sign-in is a few hundred bytes. */
+const AUTH_BODY_BYTES = 64 * 1024;
+/** Generous for dashboard writes, and still a bound on what one request can make the stack hold. */
+const REST_BODY_BYTES = 8 * 1024 * 1024;
+
+function requestBodyLimit(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json({ message: `The request body is larger than ${maxSize / 1024} KiB.` }, 413),
+  });
 }
 
 /** Without a logger given, problems go to stderr; the per-request info lines are dropped. */
@@ -119,6 +133,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => apiSql.end({ timeout: 2 }));
 
     const root = new Hono();
+    // Before anything reads a body: the gateway's cap, not the app's business.
+    root.use('/auth/v1/*', requestBodyLimit(AUTH_BODY_BYTES));
+    root.use('/rest/v1/*', requestBodyLimit(REST_BODY_BYTES));
     root.mount('/auth/v1', createAuthApp({ sql: apiSql, jwt, log }).fetch);
     root.mount('/rest/v1', createRestApp({ sql: apiSql, jwt, log }).fetch);
     root.mount('/functions/v1', portApp.fetch);

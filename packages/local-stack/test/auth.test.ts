@@ -416,6 +416,19 @@ describe('POST /logout', () => {
 });
 
 describe('the gateway in front of /auth/v1', () => {
+  it('refuses a body over 64 KiB with 413', async () => {
+    const user = await t.createUser({});
+    const response = await authFetch('/token?grant_type=password', {
+      method: 'POST',
+      body: JSON.stringify({
+        email: user.email,
+        password: user.password,
+        pad: 'x'.repeat(65 * 1024),
+      }),
+    });
+    expect(response.status).toBe(413);
+  });
+
   it('requires one of the stack API keys, as Supabase gateway does', async () => {
     const none = await authFetch('/token?grant_type=password', { method: 'POST', apikey: null });
     expect(none.status).toBe(401);

@@ -6,6 +6,7 @@ import type {
   SupabaseClient,
 } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
 
 let t: TestStack;
@@ -327,5 +328,199 @@ describe('Realtime connections', () => {
     clients.push(client);
     await client.realtime.setAuth('not.a.jwt');
     await expect(listen(client, { event: '*', table: 'tasks' })).rejects.toThrow(/Invalid JWT/);
+  });
+});
+
+/** A raw Realtime socket (vsn 1.0.0 objects unless told), for what supabase-js would never send. */
+async function rawSocket(vsn: '1.0.0' | '2.0.0' = '1.0.0', apikey = t.stack.anonKey) {
+  const socket = new WebSocket(
+    `${t.stack.apiUrl.replace('http', 'ws')}/realtime/v1/websocket?apikey=${apikey}&vsn=${vsn}`,
+  );
+  const frames: any[] = [];
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    frames.push(
+      Array.isArray(frame)
+        ? { join_ref: frame[0], ref: frame[1], topic: frame[2], event: frame[3], payload: frame[4] }
+        : frame,
+    );
+  });
+  await new Promise((resolve) => socket.once('open', resolve));
+  return {
+    frames,
+    sendText: (text: string) => socket.send(text),
+    send: (frame: {
+      topic: string;
+      event: string;
+      payload: unknown;
+      ref: string;
+      join_ref?: string;
+    }) =>
+      socket.send(
+        JSON.stringify(
+          vsn === '2.0.0'
+            ? [frame.join_ref ?? null, frame.ref, frame.topic, frame.event, frame.payload]
+            : { join_ref: null, ...frame },
+        ),
+      ),
+    next: (predicate: (frame: any) => boolean) =>
+      expect
+        .poll(() => frames.find(predicate), { timeout: 5_000 })
+        .toBeTruthy()
+        .then(() => frames.find(predicate)),
+    close: () => socket.close(),
+  };
+}
+
+/** Answers the raw upgrade request `head` gets on the stack's port (what a non-browser client could send). */
+function rawUpgrade(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(t.stack.apiUrl);
+    const socket = netConnect(Number(url.port), url.hostname, () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      ),
+    );
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('Realtime under malformed input and races', () => {
+  it.each(['1.0.0', '2.0.0'] as const)(
+    'ignores frames without a string topic or event, and keeps serving (vsn %s)',
+    async (vsn) => {
+      const raw = await rawSocket(vsn);
+      const join = { config: { postgres_changes: [{ event: '*', schema: 'public' }] } };
+      raw.sendText(JSON.stringify([null, '1', 5, 'phx_join', join]));
+      raw.sendText(JSON.stringify({ topic: { x: 1 }, event: 'phx_join', payload: join, ref: '2' }));
+      raw.sendText(JSON.stringify({ topic: 'realtime:x', event: null, payload: {}, ref: '3' }));
+      raw.sendText('not json at all');
+      raw.send({ topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '4' });
+      expect(await raw.next((f) => f.ref === '4')).toMatchObject({
+        event: 'phx_reply',
+        payload: { status: 'ok' },
+      });
+      // Nothing was answered for the unreadable frames.
+      expect(raw.frames.map((f) => f.ref)).toEqual(['4']);
+      raw.close();
+      expect((await fetch(`${t.stack.portUrl}/health`)).status).toBe(200);
+    },
+  );
+
+  it('answers an unreadable or foreign upgrade path with 400 or 404, and keeps serving', async () => {
+    expect(await rawUpgrade('//[')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await rawUpgrade('/rest/v1/tasks')).toMatch(/^HTTP\/1\.1 404 /);
+    const raw = await rawSocket();
+    raw.send({ topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '1' });
+    expect(await raw.next((f) => f.ref === '1')).toMatchObject({ payload: { status: 'ok' } });
+    raw.close();
+  });
+
+  it('applies an access_token sent while the join is still being checked after the join', async () => {
+    const acmeToken = await t.accessToken(
+      await t.createUser({ tenantId: acme.tenantId, role: 'viewer' }),
+    );
+    const globexToken = await t.accessToken(
+      await t.createUser({ tenantId: globex.tenantId, role: 'viewer' }),
+    );
+    const raw = await rawSocket();
+    const topic = 'realtime:switch';
+    // Back to back: the update arrives while the join's token is being verified.
+    raw.send({
+      topic,
+      event: 'phx_join',
+      payload: {
+        config: {
+          postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'telemetry_events' }],
+        },
+        access_token: acmeToken,
+      },
+      ref: '1',
+      join_ref: '1',
+    });
+    raw.send({
+      topic,
+      event: 'access_token',
+      payload: { access_token: globexToken },
+      ref: '2',
+      join_ref: '1',
+    });
+    expect((await raw.next((f) => f.ref === '1')).payload.status).toBe('ok');
+    expect((await raw.next((f) => f.ref === '2')).payload.status).toBe('ok');
+
+    // Changes arrive in commit order: by the time globex's event is here, acme's was decided.
+    await sendEvent(acme, 'switch-acme');
+    const globexId = await sendEvent(globex, 'switch-globex');
+    const delivered = await raw.next((f) => f.event === 'postgres_changes');
+    expect(delivered.payload.data.record.id).toBe(globexId);
+    expect(raw.frames.filter((f) => f.event === 'postgres_changes')).toHaveLength(1);
+    raw.close();
+  });
+
+  it('closes a channel whose access_token update is invalid, instead of keeping the old token', async () => {
+    const token = await t.accessToken(
+      await t.createUser({ tenantId: acme.tenantId, role: 'viewer' }),
+    );
+    const raw = await rawSocket('2.0.0');
+    const topic = 'realtime:bad-update';
+    raw.send({
+      topic,
+      event: 'phx_join',
+      payload: {
+        config: {
+          postgres_changes: [{ event: 'INSERT', schema: 'public', table: 'telemetry_events' }],
+        },
+        access_token: token,
+      },
+      ref: '1',
+      join_ref: '1',
+    });
+    expect((await raw.next((f) => f.ref === '1')).payload.status).toBe('ok');
+    raw.send({
+      topic,
+      event: 'access_token',
+      payload: { access_token: 'not.a.jwt' },
+      ref: '2',
+      join_ref: '1',
+    });
+    expect((await raw.next((f) => f.ref === '2')).payload).toMatchObject({ status: 'error' });
+    expect(await raw.next((f) => f.event === 'phx_close')).toMatchObject({ topic });
+
+    // Closed: a change it would have been shown earlier no longer comes.
+    await sendEvent(acme, 'after-bad-update');
+    const marker = await rawSocket('2.0.0');
+    marker.send({ topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '9' });
+    await marker.next((f) => f.ref === '9');
+    expect(raw.frames.filter((f) => f.event === 'postgres_changes')).toEqual([]);
+    raw.close();
+    marker.close();
+  });
+
+  it('sends DELETEs only to roles that may read the table: not to anon', async () => {
+    // Joined first, so its delivery is decided before the member's (channels are served in join order).
+    const anon = await rawSocket();
+    anon.send({
+      topic: 'realtime:anon-deletes',
+      event: 'phx_join',
+      payload: {
+        config: { postgres_changes: [{ event: 'DELETE', schema: 'public', table: 'tasks' }] },
+      },
+      ref: '1',
+      join_ref: '1',
+    });
+    expect((await anon.next((f) => f.ref === '1')).payload.status).toBe('ok');
+    const member = await memberClient(acme.tenantId);
+    const { received } = await listen(member, { event: 'DELETE', table: 'tasks' });
+
+    const { task } = await port(acme, '/tasks', { target: 'apex-sales', action: 'doomed-anon' });
+    await t.db.sql`delete from tasks where id = ${task.id}`;
+    await expect.poll(() => received.map((c) => (c.old as Row).id)).toContain(task.id);
+    expect(anon.frames.filter((f) => f.event === 'postgres_changes')).toEqual([]);
+    anon.close();
   });
 });

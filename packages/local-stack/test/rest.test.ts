@@ -1128,6 +1128,34 @@ describe('the gateway and the token', () => {
     expect(await userToken.json()).toMatchObject({ message: 'Invalid API key' });
   });
 
+  it('takes the apikey from the query too, and does not read it as a filter or an argument', async () => {
+    const token = await t.accessToken(viewerA);
+    const headers = { authorization: `Bearer ${token}` };
+    const read = await fetch(`${url()}&limit=1&apikey=${t.stack.anonKey}`, { headers });
+    expect(read.status).toBe(200);
+    const call = await fetch(
+      `${t.stack.apiUrl}/rest/v1/rpc/rest_test_echo?p_text=q&apikey=${t.stack.anonKey}`,
+      { headers },
+    );
+    expect(call.status).toBe(200);
+    expect(await call.json()).toEqual(['q#1', 'q#2']);
+  });
+
+  it('refuses a body over 8 MiB with 413 before reading it, changing nothing', async () => {
+    const before = await t.db.sql`select count(*)::int as n from tasks`;
+    const response = await fetch(`${t.stack.apiUrl}/rest/v1/tasks`, {
+      method: 'POST',
+      headers: {
+        apikey: t.stack.serviceRoleKey,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ action: 'x'.repeat(8 * 1024 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ message: expect.stringMatching(/larger than/) });
+    expect(await t.db.sql`select count(*)::int as n from tasks`).toEqual(before);
+  });
+
   it('refuses an expired token with PGRST303 and a tampered one with PGRST301', async () => {
     // Signed two hours ago: its one-hour lifetime is over.
     vi.useFakeTimers({ toFake: ['Date'] });

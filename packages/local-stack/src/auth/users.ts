@@ -27,6 +27,9 @@ export async function findUserById(sql: Queryable, id: string): Promise<UserRow 
   return user;
 }
 
+/** A bcrypt salt at pgcrypto's default cost (gen_salt('bf')), hashed against when no user matches. */
+const UNKNOWN_USER_SALT = '$2a$06$Gx1eWw5mJ6jvq0yQv8b1/e';
+
 /**
  * The user with this email (compared case-insensitively, as GoTrue does) and
  * whether `password` matches its bcrypt hash. The comparison runs in
@@ -45,7 +48,11 @@ export async function findUserByPassword(
                 then encrypted_password = extensions.crypt(${password}, encrypted_password)
                 else false end as password_matches
     from auth.users where lower(email) = lower(${email})`;
-  if (!row) return undefined;
+  if (!row) {
+    // As long as a wrong password takes: the answer time must not tell which emails have accounts.
+    await sql`select extensions.crypt(${password}, ${UNKNOWN_USER_SALT})`;
+    return undefined;
+  }
   const { password_matches: passwordMatches, ...user } = row;
   return { user, passwordMatches };
 }

@@ -16,26 +16,30 @@ export type Vsn = '1.0.0' | '2.0.0';
  */
 export function decodeFrame(text: string, vsn: Vsn): Message {
   const parsed: unknown = JSON.parse(text);
+  let fields: unknown[];
   if (vsn === '2.0.0') {
     if (!Array.isArray(parsed) || parsed.length !== 5)
       throw new Error('a vsn 2.0.0 frame is a 5-element array');
-    const [join_ref, ref, topic, event, payload] = parsed as [
-      string | null,
-      string | null,
-      string,
-      string,
-      unknown,
+    fields = parsed;
+  } else {
+    const message = asObject(parsed);
+    fields = [
+      message.join_ref ?? null,
+      message.ref ?? null,
+      message.topic,
+      message.event,
+      message.payload,
     ];
-    return { join_ref, ref, topic, event, payload: asObject(payload) };
   }
-  const message = asObject(parsed);
-  return {
-    join_ref: (message.join_ref as string | null | undefined) ?? null,
-    ref: (message.ref as string | null | undefined) ?? null,
-    topic: String(message.topic),
-    event: String(message.event),
-    payload: asObject(message.payload),
-  };
+  const [join_ref, ref, topic, event, payload] = fields;
+  if (typeof topic !== 'string' || typeof event !== 'string')
+    throw new Error('a frame needs a string topic and event');
+  return { join_ref: refOf(join_ref), ref: refOf(ref), topic, event, payload: asObject(payload) };
+}
+
+/** Refs are opaque strings to Phoenix; anything else is treated as absent. */
+function refOf(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }
 
 export function encodeFrame(message: Message, vsn: Vsn): string {

@@ -38,7 +38,14 @@ interface Connection {
   vsn: Vsn;
   apiKeyClaims: JwtClaims;
   channels: Map<string, Channel>;
+  /** Messages are handled one after another, in order, as Phoenix's channel processes do. */
+  inbox: Promise<void>;
 }
+
+/** Supabase Realtime's default limit of channels per client. */
+const MAX_CHANNELS_PER_CONNECTION = 100;
+/** Larger frames are refused by ws (close 1009); a join or token update is a few KiB. */
+const MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
  * Supabase Realtime's postgres_changes over the Phoenix channel protocol, on
@@ -48,13 +55,19 @@ interface Connection {
  * may read the row under RLS (DELETEs carry only the key, as on Supabase).
  */
 export async function attachRealtime(server: Server, deps: RealtimeDeps): Promise<RealtimeServer> {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const connections = new Set<Connection>();
   let nextBindingId = 1;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== REALTIME_PATH) return;
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+    } catch {
+      return refuseUpgrade(socket, 400, 'unreadable request path');
+    }
+    // Nothing else on this server speaks WebSocket.
+    if (url.pathname !== REALTIME_PATH) return refuseUpgrade(socket, 404, 'not found');
     const vsn = (url.searchParams.get('vsn') ?? '1.0.0') as Vsn;
     const apiKey = url.searchParams.get('apikey') ?? undefined;
     if (vsn !== '1.0.0' && vsn !== '2.0.0')
@@ -67,9 +80,17 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
           vsn,
           apiKeyClaims: check.claims,
           channels: new Map(),
+          inbox: Promise.resolve(),
         };
         connections.add(connection);
-        ws.on('message', (data) => void onMessage(connection, data.toString()));
+        ws.on('message', (data) => {
+          // In order: an access_token sent while a join is being checked must apply after it.
+          connection.inbox = connection.inbox
+            .then(() => onMessage(connection, data.toString()))
+            .catch((error: unknown) =>
+              deps.log(`realtime: a message failed: ${(error as Error).message}`),
+            );
+        });
         ws.on('close', () => connections.delete(connection));
         ws.on('error', () => ws.terminate());
       });
@@ -136,6 +157,14 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
         reason: `Invalid JWT: ${(error as Error).message}`,
       });
     }
+    if (
+      !connection.channels.has(message.topic) &&
+      connection.channels.size >= MAX_CHANNELS_PER_CONNECTION
+    ) {
+      return reply(connection, message, 'error', {
+        reason: `Too many channels: at most ${MAX_CHANNELS_PER_CONNECTION} per connection`,
+      });
+    }
     const requested = Array.isArray(config.postgres_changes) ? config.postgres_changes : [];
     let bindings: Binding[];
     try {
@@ -181,11 +210,14 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
       channel.claims = await deps.jwt.verify(token);
       reply(connection, message, 'ok', {});
     } catch (error) {
+      // The old token must not go on being used for a client that tried to change it.
       reply(connection, message, 'error', { reason: `Invalid JWT: ${(error as Error).message}` });
+      closeChannel(connection, channel, `Invalid JWT: ${(error as Error).message}`);
     }
   }
 
-  const published = new Map<string, boolean>();
+  // Only names found published are remembered, so made-up names cannot grow it.
+  const published = new Set<string>();
   async function checkPublished(binding: Binding): Promise<void> {
     if (binding.table === undefined || binding.table === '*') return;
     const name = `${binding.schema}.${binding.table}`;
@@ -193,9 +225,9 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
       const rows = await deps.sql`
         select 1 from pg_catalog.pg_publication_tables
         where pubname = ${REALTIME_PUBLICATION} and schemaname = ${binding.schema} and tablename = ${binding.table}`;
-      published.set(name, rows.length > 0);
+      if (rows.length > 0) published.add(name);
     }
-    if (!published.get(name)) {
+    if (!published.has(name)) {
       throw new Error(
         `Unable to subscribe to changes with given parameters: ${name} is not in publication ${REALTIME_PUBLICATION}`,
       );
@@ -224,7 +256,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
           expire(connection, channel);
           continue;
         }
-        if (change.type !== 'DELETE' && !(await mayRead(channel.claims))) continue;
+        if (!(await mayRead(channel.claims))) continue;
         send(connection, {
           join_ref: channel.joinRef,
           ref: null,
@@ -238,12 +270,16 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
 
   /** A channel whose token ran out stops receiving, as Supabase closes it. */
   function expire(connection: Connection, channel: Channel): void {
+    closeChannel(connection, channel, 'Token has expired');
+  }
+
+  function closeChannel(connection: Connection, channel: Channel, reason: string): void {
     connection.channels.delete(channel.topic);
     const base = { join_ref: channel.joinRef, ref: null, topic: channel.topic };
     send(connection, {
       ...base,
       event: 'system',
-      payload: { extension: 'system', status: 'error', message: 'Token has expired' },
+      payload: { extension: 'system', status: 'error', message: reason },
     });
     send(connection, { ...base, event: 'phx_close', payload: {} });
   }
@@ -273,20 +309,34 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
   };
 }
 
-/** Whether `claims` may read the changed row now: the row by its key, selected as that token under RLS. */
+/**
+ * Whether `claims` may see the change. An INSERT or UPDATE: the row by its
+ * key, selected as that token under RLS, as Supabase Realtime checks it (so
+ * it is the row as it is at delivery). A DELETE carries only the key and RLS
+ * cannot see a deleted row: it goes to every role that may read the table,
+ * and to no other (anon holds no privilege on OmniHub's tables).
+ */
 async function canRead(
   sql: Sql,
   claims: JwtClaims,
   change: Change,
   key: Record<string, unknown>,
 ): Promise<boolean> {
+  const table = `${quote(change.schema)}.${quote(change.table)}`;
   const columns = Object.keys(key);
   if (columns.length === 0) return false;
   try {
     return await asClaims(sql, claims, async (tx) => {
+      if (change.type === 'DELETE') {
+        const [row] = await tx.unsafe<{ ok: boolean }[]>(
+          `select has_table_privilege(current_user, $1, 'SELECT') as ok`,
+          [table],
+        );
+        return row?.ok === true;
+      }
       const where = columns.map((column, i) => `${quote(column)} = $${i + 1}`).join(' and ');
       const rows = await tx.unsafe(
-        `select 1 from ${quote(change.schema)}.${quote(change.table)} where ${where}`,
+        `select 1 from ${table} where ${where}`,
         columns.map((column) => change.record[column] as never),
       );
       return rows.length > 0;
@@ -303,7 +353,8 @@ function quote(identifier: string): string {
 
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ message });
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' }[status] ?? 'Error';
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

@@ -83,7 +83,7 @@ export function createRestApp(deps: RestDeps) {
       let body: Promise<string> | undefined;
       const request: RestRequest = {
         method: c.req.method,
-        url: new URL(c.req.url),
+        url: withoutApiKey(new URL(c.req.url)),
         header,
         body: () => (body ??= c.req.text()),
         identity: c.get('identity'),
@@ -133,4 +133,13 @@ function errorResponse(c: Context<Env>, error: RestError): Response {
     ...(code ? { 'Proxy-Status': `PostgREST; error=${code}` } : {}),
     ...error.headers,
   });
+}
+
+/**
+ * The gateway takes the `apikey` query parameter for itself (Kong's
+ * hide_credentials); PostgREST would read it as a filter or an argument.
+ */
+function withoutApiKey(url: URL): URL {
+  url.searchParams.delete('apikey');
+  return url;
 }
