@@ -110,7 +110,13 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const dev of started.splice(0)) {
-    if (dev.child.exitCode === null && dev.child.signalCode === null) dev.child.kill('SIGINT');
+    if (dev.child.exitCode === null && dev.child.signalCode === null) {
+      try {
+        process.kill(-dev.child.pid!, 'SIGINT'); // a detached one's whole group
+      } catch {
+        dev.child.kill('SIGINT');
+      }
+    }
     await dev.exited;
   }
 });
@@ -345,9 +351,14 @@ describe('pnpm dev', () => {
     }
   });
 
-  it('runs both agents in hybrid mode with --agents, and Ctrl-C stops them and everything else', async () => {
+  it('runs both agents in hybrid mode with `pnpm dev --agents`, and a terminal’s Ctrl-C stops them and everything else, in order', async () => {
     const since = new Date().toISOString();
-    const dev = startDev(['--agents']);
+    // The command a user types, in its own process group, signalled as a terminal signals it.
+    const dev = startProcess('pnpm', ['-s', 'dev', '--agents'], {
+      env: { OMNIHUB_DATA_DIR: dataDir, OMNIHUB_LOCAL_PORT: String(port), DATABASE_URL: undefined },
+      detached: true,
+    });
+    started.push(dev);
     const banner = await ready(dev);
     await dev.waitFor(/\[lead-gen\] started in hybrid mode/);
     await dev.waitFor(/\[apex-sales\] started in hybrid mode/);
@@ -400,7 +411,11 @@ describe('pnpm dev', () => {
       )
       .toEqual({ status: 'succeeded', output: { hello: 'agents' }, claimed_by: 'apex-sales-dev' });
 
-    expect(await stop(dev)).toBe(0);
+    // Ctrl-C reaches every process of the group (pnpm, node; Postgres and the agents have their own).
+    process.kill(-dev.child.pid!, 'SIGINT');
+    await dev.exited;
+    expect(dev.output()).toMatch(/Stopped\./);
+    expect(dev.output()).not.toMatch(/Forcing exit|Unexpected error/);
     expect(dev.output()).toMatch(/\[lead-gen\] exited \(0\)/);
     expect(dev.output()).toMatch(/\[apex-sales\] exited \(0\)/);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);

