@@ -10,3 +10,12 @@ export interface DashboardRuntimeConfig {
   supabaseUrl: string;
   supabaseAnonKey: string;
 }
+
+/**
+ * The script element that hands a page its runtime config. `<` is escaped,
+ * so no value can close the element early.
+ */
+export function dashboardConfigScript(config: DashboardRuntimeConfig): string {
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  return `<script>window.${DASHBOARD_CONFIG_GLOBAL} = ${json};</script>`;
+}

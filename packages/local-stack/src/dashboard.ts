@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { DASHBOARD_CONFIG_GLOBAL, type DashboardRuntimeConfig } from '@omnihub/contracts';
+import { dashboardConfigScript, type DashboardRuntimeConfig } from '@omnihub/contracts';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { loadLocalSecret } from './demo.ts';
+import { createJwtKit } from './jwt.ts';
+import { readLocalSettings } from './settings.ts';
 
 /**
  * `/` of the local stack: the built OmniDash in `dir` (Vite's output), its
@@ -35,10 +38,7 @@ export function dashboardApp(
   const indexPage = async (c: Context) => {
     if (!built()) return endpoints(c);
     const html = await readFile(join(dir!, 'index.html'), 'utf8');
-    const runtime: DashboardRuntimeConfig = { supabaseUrl: new URL(c.req.url).origin, ...config };
-    // Escaping `<` keeps a value from closing the script element.
-    const json = JSON.stringify(runtime).replace(/</g, '\\u003c');
-    const script = `<script>window.${DASHBOARD_CONFIG_GLOBAL} = ${json};</script>`;
+    const script = dashboardConfigScript({ supabaseUrl: new URL(c.req.url).origin, ...config });
     c.header('Cache-Control', 'no-cache');
     return c.html(
       html.includes('</head>') ? html.replace('</head>', `${script}</head>`) : script + html,
@@ -69,4 +69,18 @@ export function dashboardApp(
       : c.json({ error: 'not_found', message: `Nothing is served at ${c.req.path}.` }, 404),
   );
   return app;
+}
+
+/**
+ * What the dashboard's dev server (Vite, outside the stack) hands the page to
+ * reach a `pnpm dev` stack with these settings: the same URL and anon key the
+ * stack serves with its own build.
+ */
+export async function localSupabaseConfig(
+  env: Record<string, string | undefined>,
+): Promise<DashboardRuntimeConfig> {
+  const settings = readLocalSettings(env);
+  await mkdir(settings.dataDir, { recursive: true });
+  const jwt = await createJwtKit(await loadLocalSecret(settings.dataDir));
+  return { supabaseUrl: `http://127.0.0.1:${settings.port}`, supabaseAnonKey: jwt.anonKey };
 }

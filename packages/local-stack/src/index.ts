@@ -8,3 +8,4 @@ export {
 export { startLocalStack, type LocalStack, type LocalStackOptions } from './stack.ts';
 export { loadDotEnv, readLocalSettings, type LocalSettings } from './settings.ts';
 export { openLocalDatabase, type OpenDatabase } from './open-database.ts';
+export { localSupabaseConfig } from './dashboard.ts';

@@ -8,13 +8,6 @@ import { freePort } from '../free-port.ts';
 import { migrateDatabase } from '../migrate.ts';
 import { TEMPLATE_DATABASE } from './constants.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A superuser URL of the test server's maintenance database. */
-    omnihubServerUrl: string;
-  }
-}
-
 /**
  * Starts one real Postgres for the whole test run (embedded, or the server
  * in OMNIHUB_TEST_DATABASE_URL) and builds a migrated template database that

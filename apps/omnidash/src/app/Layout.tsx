@@ -1,0 +1,95 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { NavLink, Outlet } from 'react-router';
+import { useSession } from '../auth/session.tsx';
+import type { Membership } from '../data/memberships/memberships-query.ts';
+import { useLiveStatus } from '../data/realtime/tenant-realtime.tsx';
+import { useSupabase } from '../supabase-context.tsx';
+import { useTenant } from '../tenant/tenant-context.tsx';
+
+const NAV = [
+  { to: '/omnidash/local-agents', label: 'Local agents' },
+  { to: '/omnidash/tasks', label: 'Tasks' },
+  { to: '/omnidash/integrations', label: 'Integrations' },
+  { to: '/omnidash/settings', label: 'Settings' },
+];
+
+const LIVE_LABEL = {
+  live: 'Live',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+} as const;
+
+export function Layout({
+  memberships,
+  onSwitchTenant,
+}: {
+  memberships: Membership[];
+  onSwitchTenant: (slug: string) => void;
+}) {
+  const supabase = useSupabase();
+  const queryClient = useQueryClient();
+  const session = useSession();
+  const tenant = useTenant();
+  const live = useLiveStatus();
+
+  async function signOut() {
+    await supabase.auth.signOut();
+    queryClient.clear();
+  }
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-row">
+          <span className="brand">
+            <span className="brand-mark" aria-hidden="true" /> OmniDash
+          </span>
+          <div className="topbar-tenant">
+            {memberships.length > 1 ? (
+              <label className="inline-field">
+                <span className="visually-hidden">Tenant</span>
+                <select
+                  value={tenant.slug}
+                  onChange={(event) => onSwitchTenant(event.target.value)}
+                >
+                  {memberships.map((membership) => (
+                    <option key={membership.slug} value={membership.slug}>
+                      {membership.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ) : (
+              <span className="tenant-name">{tenant.name}</span>
+            )}
+            <span className="badge" title="Your role in this tenant">
+              {tenant.role}
+            </span>
+          </div>
+          <span className={`live live-${live}`} role="status" aria-live="polite">
+            {LIVE_LABEL[live]}
+          </span>
+          <span className="topbar-user muted">{session.user.email}</span>
+          <button className="btn btn-quiet" type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+        <nav aria-label="Main">
+          <ul className="nav">
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to}>{item.label}</NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}

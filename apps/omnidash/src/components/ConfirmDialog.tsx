@@ -1,0 +1,61 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+
+/**
+ * A modal question with a confirm and a cancel button, on the native
+ * <dialog>: focus moves into it, Escape cancels, focus returns after.
+ */
+export function ConfirmDialog({
+  open,
+  title,
+  confirmLabel,
+  danger = false,
+  pending = false,
+  onConfirm,
+  onCancel,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  confirmLabel: string;
+  danger?: boolean;
+  pending?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children?: ReactNode;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="confirm-title"
+      onCancel={(event) => {
+        event.preventDefault();
+        onCancel();
+      }}
+    >
+      <h2 id="confirm-title">{title}</h2>
+      {children}
+      <div className="dialog-actions">
+        <button className="btn" type="button" onClick={onCancel} disabled={pending}>
+          Cancel
+        </button>
+        <button
+          className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
+          type="button"
+          onClick={onConfirm}
+          disabled={pending}
+        >
+          {pending ? 'Working…' : confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}

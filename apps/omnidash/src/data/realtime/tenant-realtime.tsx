@@ -1,0 +1,71 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useSupabase } from '../../supabase-context.tsx';
+import { applyTaskChange } from '../tasks/tasks-realtime.ts';
+import { applyTelemetryChange } from '../telemetry/telemetry-realtime.ts';
+import { applyWorkerChange } from '../workers/workers-realtime.ts';
+import type { ChangeApplier, RowChange } from './changes.ts';
+
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
+
+const LiveStatusContext = createContext<LiveStatus>('connecting');
+
+/** The tables the dashboard follows, and where their changes go in the cache. */
+const APPLIERS: Record<string, ChangeApplier> = {
+  telemetry_events: applyTelemetryChange,
+  tasks: applyTaskChange,
+  workers: applyWorkerChange,
+};
+
+/**
+ * One Realtime channel per tenant for every screen: the tenant's rows of
+ * telemetry_events, tasks and workers, folded into the query cache as they
+ * change (RLS decides what arrives). After a reconnect, whatever changed
+ * meanwhile is refetched.
+ */
+export function TenantRealtimeProvider({
+  tenantId,
+  children,
+}: {
+  tenantId: string;
+  children: ReactNode;
+}) {
+  const supabase = useSupabase();
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<LiveStatus>('connecting');
+
+  useEffect(() => {
+    let channel = supabase.channel(`omnidash:${tenantId}`);
+    for (const [table, apply] of Object.entries(APPLIERS)) {
+      channel = channel.on(
+        'postgres_changes',
+        { event: '*', schema: 'public', table, filter: `tenant_id=eq.${tenantId}` },
+        (payload) =>
+          apply(queryClient, tenantId, {
+            type: payload.eventType,
+            new: payload.new,
+            old: payload.old,
+          } as RowChange),
+      );
+    }
+    let subscribedBefore = false;
+    channel.subscribe((state) => {
+      if (state === 'SUBSCRIBED') {
+        if (subscribedBefore)
+          void queryClient.invalidateQueries({ queryKey: ['tenants', tenantId] });
+        subscribedBefore = true;
+        setStatus('live');
+      } else {
+        setStatus(subscribedBefore ? 'reconnecting' : 'connecting');
+      }
+    });
+    return () => {
+      void supabase.removeChannel(channel);
+    };
+  }, [supabase, queryClient, tenantId]);
+
+  return <LiveStatusContext.Provider value={status}>{children}</LiveStatusContext.Provider>;
+}
+
+/** Whether changes are arriving live right now. */
+export const useLiveStatus = (): LiveStatus => useContext(LiveStatusContext);

@@ -1,0 +1,3 @@
+export const taskKeys = {
+  all: (tenantId: string) => ['tenants', tenantId, 'tasks'] as const,
+};

@@ -1,0 +1,3 @@
+export const telemetryKeys = {
+  all: (tenantId: string) => ['tenants', tenantId, 'telemetry'] as const,
+};

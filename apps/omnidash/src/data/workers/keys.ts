@@ -1,0 +1,3 @@
+export const workerKeys = {
+  all: (tenantId: string) => ['tenants', tenantId, 'workers'] as const,
+};

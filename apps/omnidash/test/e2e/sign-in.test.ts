@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startE2E, type E2E } from './harness.ts';
+
+let e: E2E;
+beforeAll(async () => {
+  e = await startE2E();
+});
+afterAll(() => e?.close());
+
+describe('signing in to OmniDash', () => {
+  it('says clearly when the credentials are wrong, and lets the user in with the right ones', async () => {
+    const page = await e.page();
+    await page.goto(`${e.t.stack.apiUrl}/omnidash/tasks`);
+    await page.getByLabel('Email').fill(e.admin.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('Wrong email or password. Check both and try again.');
+
+    await page.getByLabel('Password').fill(e.admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The address asked for before signing in is where the user lands.
+    await page.getByRole('heading', { level: 1, name: 'Tasks' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    expect(await page.getByText('admin', { exact: true }).count()).toBeGreaterThan(0);
+    await e.screenshot(page, 'sign-in-signed-in');
+  });
+
+  it('keeps the session across a reload, and signs out', async () => {
+    const page = await e.page();
+    await e.signIn(page, e.admin);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Local agents' }).waitFor();
+    expect(await page.getByLabel('Email').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await e.screenshot(page, 'sign-in-signed-out');
+  });
+
+  it('tells a user without a tenant what to do', async () => {
+    const stranger = await e.t.createUser({});
+    const page = await e.page();
+    await page.goto(e.t.stack.apiUrl);
+    await page.getByLabel('Email').fill(stranger.email);
+    await page.getByLabel('Password').fill(stranger.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'No tenant yet' }).waitFor();
+    await e.screenshot(page, 'sign-in-no-tenant');
+  });
+});
