@@ -39,7 +39,10 @@ function startDev(
   extraArgs: string[] = [],
   env: Record<string, string | undefined> = {},
 ): RunningProcess {
-  const dev = startProcess(node, [...devArgs, ...extraArgs], {
+  // The dashboard build is tested once, below; elsewhere it would only cost time.
+  const build = extraArgs.includes('--build') ? [] : ['--skip-build'];
+  const args = extraArgs.filter((arg) => arg !== '--build');
+  const dev = startProcess(node, [...devArgs, ...build, ...args], {
     env: {
       OMNIHUB_DATA_DIR: dataDir,
       OMNIHUB_LOCAL_PORT: String(port),
@@ -354,7 +357,7 @@ describe('pnpm dev', () => {
   it('runs both agents in hybrid mode with `pnpm dev --agents`, and a terminal’s Ctrl-C stops them and everything else, in order', async () => {
     const since = new Date().toISOString();
     // The command a user types, in its own process group, signalled as a terminal signals it.
-    const dev = startProcess('pnpm', ['-s', 'dev', '--agents'], {
+    const dev = startProcess('pnpm', ['-s', 'dev', '--agents', '--skip-build'], {
       env: { OMNIHUB_DATA_DIR: dataDir, OMNIHUB_LOCAL_PORT: String(port), DATABASE_URL: undefined },
       detached: true,
     });
@@ -420,6 +423,32 @@ describe('pnpm dev', () => {
     expect(dev.output()).toMatch(/\[apex-sales\] exited \(0\)/);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('builds a missing OmniDash in the background, serving everything else meanwhile, then serves it at /', async () => {
+    const dashboardDir = await mkdtemp(join(tmpdir(), 'omnihub-dev-dashboard-'));
+    try {
+      const dev = startDev(['--build'], { OMNIHUB_DASHBOARD_DIR: dashboardDir });
+      const banner = await ready(dev);
+      expect(dev.output()).toMatch(/OmniDash +http:\/\/127\.0\.0\.1:\d+\/ +\(building…\)/);
+      // The stack is up while the build runs.
+      expect((await fetch(`${banner.portUrl}/health`)).status).toBe(200);
+      await dev.waitFor(/OmniDash is ready/, 120_000);
+      const page = await fetch(`${banner.apiUrl}/omnidash/tasks`);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await page.text();
+      expect(html).toContain('<title>OmniDash</title>');
+      expect(html).toContain(banner.anonKey);
+      expect(await stop(dev)).toBe(0);
+
+      // Built and unchanged: the next start serves it as it is.
+      const again = startDev(['--build'], { OMNIHUB_DASHBOARD_DIR: dashboardDir });
+      await ready(again);
+      expect(again.output()).not.toMatch(/building|Building/);
+      expect(await stop(again)).toBe(0);
+    } finally {
+      await rm(dashboardDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad OMNIHUB_LOCAL_PORT with a sentence that says what to fix', async () => {

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, redactDatabaseUrl } from '@omnihub/database';
 import {
@@ -18,28 +18,35 @@ import {
   type LocalStack,
 } from '@omnihub/local-stack';
 import { parseBooleanSetting } from '@omnihub/port';
+import { buildDashboard, dashboardBuildState, DASHBOARD_APP_DIR } from './dashboard-build.ts';
 import { startAgents } from './dev-agents.ts';
 
-const USAGE = `Usage: pnpm dev [--reset] [--agents]
+const USAGE = `Usage: pnpm dev [--reset] [--agents] [--skip-build]
 
 Starts Postgres and the Supabase endpoints OmniHub uses (auth, rest, realtime,
 functions/omnilink-port) at http://127.0.0.1:$OMNIHUB_LOCAL_PORT (default 54321).
 
   --reset    delete the local data (OMNIHUB_DATA_DIR, default .omnihub) and start empty
   --agents   also run the Lead-Gen and APEX-Sales agents in hybrid mode
+  --skip-build  serve OmniDash's build as it is (by default a missing or outdated
+             build is rebuilt in the background)
   --help     show this
 
 Settings (environment or .env): OMNIHUB_LOCAL_PORT, OMNIHUB_DATA_DIR, DATABASE_URL,
-OMNILINK_ENABLED, OMNIHUB_ADMIN_PASSWORD.`;
+OMNILINK_ENABLED, OMNIHUB_ADMIN_PASSWORD, OMNIHUB_DASHBOARD_DIR.`;
 
-/** Vite's output for OmniDash, served at `/`. */
-const DASHBOARD_DIR = join(REPO_ROOT, 'apps', 'omnidash', 'dist');
+/** Vite's output for OmniDash, served at `/` (OMNIHUB_DASHBOARD_DIR moves it, e.g. for tests). */
+const DASHBOARD_DIR = resolve(
+  REPO_ROOT,
+  process.env.OMNIHUB_DASHBOARD_DIR?.trim() || join(DASHBOARD_APP_DIR, 'dist'),
+);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       reset: { type: 'boolean', default: false },
       agents: { type: 'boolean', default: false },
+      'skip-build': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -70,15 +77,48 @@ async function main(): Promise<void> {
     adminPassword: chosenAdminPassword,
     dashboardDir: DASHBOARD_DIR,
   });
-  printBanner(stack, settings.dataDir, chosenAdminPassword !== undefined);
+  const build = values['skip-build'] ? 'skipped' : dashboardBuildState(DASHBOARD_DIR);
+  printBanner(stack, settings.dataDir, chosenAdminPassword !== undefined, build);
+  const building = build === 'missing' || build === 'stale' ? rebuildDashboard(stack) : null;
   const agents = values.agents ? startAgents(stack) : null;
   stopOnSignals(async () => {
+    building?.abort();
     await agents?.stop();
     await stack.stop();
   });
 }
 
-function printBanner(stack: LocalStack, dataDir: string, passwordChosen: boolean): void {
+/** Builds OmniDash while the stack already serves everything else; `/` serves it once done. */
+function rebuildDashboard(stack: LocalStack): AbortController {
+  const controller = new AbortController();
+  console.log('Building OmniDash…');
+  buildDashboard(DASHBOARD_DIR, controller.signal).then(
+    () => console.log(`OmniDash is ready: ${stack.apiUrl}/`),
+    (error: Error) => {
+      if (!controller.signal.aborted)
+        console.error(`OmniDash could not be built. ${error.message}`);
+    },
+  );
+  return controller;
+}
+
+const DASHBOARD_NOTE = {
+  fresh: '',
+  missing: '  (building…)',
+  stale: '  (rebuilding…)',
+  skipped: '',
+} as const;
+
+function printBanner(
+  stack: LocalStack,
+  dataDir: string,
+  passwordChosen: boolean,
+  build: keyof typeof DASHBOARD_NOTE,
+): void {
+  const dashboardNote =
+    build === 'skipped' && !existsSync(join(DASHBOARD_DIR, 'index.html'))
+      ? '  (not built: run pnpm build)'
+      : DASHBOARD_NOTE[build];
   const keyLines = stack.demoKeys
     .map((key) => `    ${key.source.padEnd(12)}${key.apiKey}`)
     .join('\n');
@@ -87,7 +127,7 @@ function printBanner(stack: LocalStack, dataDir: string, passwordChosen: boolean
   console.log(`
 OmniHub local stack is ready.
 
-  OmniDash        ${stack.apiUrl}/${existsSync(join(DASHBOARD_DIR, 'index.html')) ? '' : '  (not built yet)'}
+  OmniDash        ${stack.apiUrl}/${dashboardNote}
   API URL         ${stack.apiUrl}          (VITE_SUPABASE_URL)
   anon key        ${stack.anonKey}
   service_role    ${stack.serviceRoleKey}

@@ -1,34 +1,35 @@
-import { dashboardConfigScript } from '@omnihub/contracts';
+import { dashboardConfigScript, type DashboardRuntimeConfig } from '@omnihub/contracts';
 import react from '@vitejs/plugin-react';
+import { localSupabaseConfig } from '@omnihub/local-stack/dashboard-config';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
  * `pnpm --filter @omnihub/omnidash dev` against a running `pnpm dev`: the
- * page gets the local stack's URL and anon key as the stack itself would
- * hand them over, unless VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY are set.
+ * page gets the local stack's URL and anon key as the stack itself hands
+ * them to its build, unless VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY are set.
  */
-function localStackConfig(): Plugin {
+function runtimeConfig(config: DashboardRuntimeConfig): Plugin {
+  const script = dashboardConfigScript(config).replace(/^<script>|<\/script>$/g, '');
   return {
-    name: 'omnihub-local-stack-config',
-    apply: 'serve',
-    async transformIndexHtml() {
-      if (process.env.VITE_SUPABASE_URL && process.env.VITE_SUPABASE_ANON_KEY) return;
-      const { localSupabaseConfig } = await import('@omnihub/local-stack');
-      const config = await localSupabaseConfig(process.env);
-      return [{ tag: 'script', injectTo: 'head-prepend', children: scriptBody(config) }];
-    },
+    name: 'omnihub-runtime-config',
+    transformIndexHtml: () => [{ tag: 'script', injectTo: 'head-prepend', children: script }],
   };
 }
 
-function scriptBody(config: Parameters<typeof dashboardConfigScript>[0]): string {
-  return dashboardConfigScript(config).replace(/^<script>|<\/script>$/g, '');
-}
-
-export default defineConfig({
-  plugins: [react(), localStackConfig()],
-  build: {
-    sourcemap: true,
-    // One bundle (~150 kB gzipped: React, supabase-js, the router, TanStack Query), cached by hash.
-    chunkSizeWarningLimit: 800,
-  },
+export default defineConfig(async ({ command }) => {
+  const plugins: Plugin[] = [...react()];
+  if (
+    command === 'serve' &&
+    !(process.env.VITE_SUPABASE_URL && process.env.VITE_SUPABASE_ANON_KEY)
+  ) {
+    plugins.push(runtimeConfig(await localSupabaseConfig(process.env)));
+  }
+  return {
+    plugins,
+    build: {
+      sourcemap: true,
+      // One bundle (~150 kB gzipped: React, supabase-js, the router, TanStack Query), cached by hash.
+      chunkSizeWarningLimit: 800,
+    },
+  };
 });

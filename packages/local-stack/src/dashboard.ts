@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { dashboardConfigScript, type DashboardRuntimeConfig } from '@omnihub/contracts';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { loadLocalSecret } from './demo.ts';
-import { createJwtKit } from './jwt.ts';
-import { readLocalSettings } from './settings.ts';
 
 /**
  * `/` of the local stack: the built OmniDash in `dir` (Vite's output), its
@@ -69,18 +66,4 @@ export function dashboardApp(
       : c.json({ error: 'not_found', message: `Nothing is served at ${c.req.path}.` }, 404),
   );
   return app;
-}
-
-/**
- * What the dashboard's dev server (Vite, outside the stack) hands the page to
- * reach a `pnpm dev` stack with these settings: the same URL and anon key the
- * stack serves with its own build.
- */
-export async function localSupabaseConfig(
-  env: Record<string, string | undefined>,
-): Promise<DashboardRuntimeConfig> {
-  const settings = readLocalSettings(env);
-  await mkdir(settings.dataDir, { recursive: true });
-  const jwt = await createJwtKit(await loadLocalSecret(settings.dataDir));
-  return { supabaseUrl: `http://127.0.0.1:${settings.port}`, supabaseAnonKey: jwt.anonKey };
 }

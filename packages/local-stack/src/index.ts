@@ -8,4 +8,3 @@ export {
 export { startLocalStack, type LocalStack, type LocalStackOptions } from './stack.ts';
 export { loadDotEnv, readLocalSettings, type LocalSettings } from './settings.ts';
 export { openLocalDatabase, type OpenDatabase } from './open-database.ts';
-export { localSupabaseConfig } from './dashboard.ts';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { REPO_ROOT } from '@omnihub/database';
+// The paths module alone: this one is also loaded by OmniDash's Vite config.
+import { REPO_ROOT } from '@omnihub/database/paths';
 
 export interface LocalSettings {
   port: number;
