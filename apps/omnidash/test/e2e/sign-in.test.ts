@@ -51,4 +51,25 @@ describe('signing in to OmniDash', () => {
     await page.getByRole('heading', { name: 'No tenant yet' }).waitFor();
     await e.screenshot(page, 'sign-in-no-tenant');
   });
+
+  it('lets a member of several tenants switch between them, and remembers the choice', async () => {
+    const [acme] = await e.t.db
+      .sql`insert into public.tenants (slug, name) values ('acme', 'Acme') returning id`;
+    const user = await e.t.createUser({ tenantId: e.tenantId, role: 'viewer' });
+    await e.t.db
+      .sql`insert into public.tenant_members (tenant_id, user_id, role) values (${acme!.id}, ${user.id}, 'admin')`;
+    const page = await e.page();
+    await e.signIn(page, user);
+    const picker = page.getByLabel('Tenant');
+    // Alphabetical: Acme first, where this user is admin.
+    expect(await picker.inputValue()).toBe('acme');
+    expect(await page.locator('.badge').first().textContent()).toBe('admin');
+
+    await picker.selectOption('demo');
+    await expect.poll(() => page.locator('.badge').first().textContent()).toBe('viewer');
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    expect(await page.getByLabel('Tenant').inputValue()).toBe('demo');
+    await e.screenshot(page, 'sign-in-tenant-switch');
+  });
 });
