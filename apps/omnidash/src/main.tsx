@@ -1,10 +1,11 @@
+// First, so each screen's own stylesheet (imported with it) comes after and wins ties.
+import './styles.css';
 import { createClient } from '@supabase/supabase-js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
 import { readConfig } from './config.ts';
 import { portUrlOf } from './supabase-context.tsx';
-import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
 try {

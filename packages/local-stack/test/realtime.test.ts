@@ -112,6 +112,10 @@ describe.each(['1.0.0', '2.0.0'] as const)(
         data: { lead_id: `insert-${vsn}` },
       });
       expect(Date.parse(change!.commit_timestamp)).not.toBeNaN();
+      // Values as Postgres renders them in JSON (what PostgREST returns): times to the microsecond.
+      const [stored] = await t.db.sql`
+        select to_jsonb(e) as row from public.telemetry_events e where id = ${id}`;
+      expect(change!.new).toEqual(stored!.row);
     });
 
     it('shows a task going queued → running → succeeded as a worker processes it', async () => {

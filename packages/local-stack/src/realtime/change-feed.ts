@@ -52,6 +52,17 @@ export class ChangeFeed {
       publications: REALTIME_PUBLICATION,
       onnotice: () => {},
       connection: { application_name: 'omnihub-realtime' },
+      // Times stay Postgres's text: a JS Date would cut microseconds off (asJson re-renders them).
+      types: {
+        timestamptzText: {
+          to: 1184,
+          from: [1184],
+          serialize: String,
+          parse: (text: string) => text,
+        },
+        timestampText: { to: 1114, from: [1114], serialize: String, parse: (text: string) => text },
+        dateText: { to: 1082, from: [1082], serialize: String, parse: (text: string) => text },
+      },
     });
     const feed = new ChangeFeed(replication, sql);
     await replication.subscribe('*', (row, info) => {
