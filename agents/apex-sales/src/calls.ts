@@ -149,7 +149,8 @@ export function simulateCall(
 
 /**
  * One simulated run: a call to each of SAMPLE_CALL_LEADS (index 1..10), call i
- * starting i minutes after `now`, so the combined event stream is chronological.
+ * starting 11 − i minutes before `now`, so the combined event stream is
+ * chronological and over by `now` (dashboards show no events from the future).
  */
 export function simulationRun(
   runId: string,
@@ -171,7 +172,8 @@ export function simulationRun(
     const index = i + 1;
     return simulateCall(lead, random, {
       keyPrefix: `apex-sales:${runId}:call:${index}:${lead.lead_id}`,
-      now: new Date(now.getTime() + index * 60 * MS_PER_SECOND),
+      // Calls a minute apart, the last one starting a minute before `now`: the run has just happened.
+      now: new Date(now.getTime() - (SAMPLE_CALL_LEADS.length - i) * 60 * MS_PER_SECOND),
     });
   });
   const count = (outcome: CallOutcome) => calls.filter((call) => call.outcome === outcome).length;

@@ -108,17 +108,19 @@ describe('simulationEvents', () => {
     expect(events.at(-1)?.data).toEqual({ queue_size: 5, qualified_leads: 5 });
   });
 
-  it('stamps events one second apart starting at now', () => {
+  it('stamps events one second apart, the last at now', () => {
     expect(events.map((e) => e.occurred_at)).toEqual(
-      Array.from({ length: 14 }, (_, i) => new Date(NOW.getTime() + i * 1_000).toISOString()),
+      Array.from({ length: 14 }, (_, i) =>
+        new Date(NOW.getTime() - (13 - i) * 1_000).toISOString(),
+      ),
     );
   });
 
   it('defaults now to the current time', () => {
     const before = Date.now();
-    const first = Date.parse(simulationEvents('run-1')[0]?.occurred_at ?? '');
-    expect(first).toBeGreaterThanOrEqual(before);
-    expect(first).toBeLessThanOrEqual(Date.now());
+    const last = Date.parse(simulationEvents('run-1').at(-1)?.occurred_at ?? '');
+    expect(last).toBeGreaterThanOrEqual(before);
+    expect(last).toBeLessThanOrEqual(Date.now());
   });
 
   it('is identical for the same runId, so re-sending stores nothing new', () => {

@@ -132,10 +132,11 @@ export function simulationEvents(runId: string, now: Date = new Date()): Telemet
       `runId is too long: idempotency key ${tooLong[1]} exceeds ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
     );
   }
+  // One second apart, the last at `now`: the run has just happened (no event from the future).
   return steps.map(([type, idempotency_key, data], i) => ({
     type,
     idempotency_key,
-    occurred_at: new Date(now.getTime() + i * 1_000).toISOString(),
+    occurred_at: new Date(now.getTime() - (steps.length - 1 - i) * 1_000).toISOString(),
     data,
   }));
 }

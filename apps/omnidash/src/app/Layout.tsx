@@ -45,7 +45,8 @@ export function Layout({
       <header className="topbar">
         <div className="topbar-row">
           <span className="brand">
-            <span className="brand-mark" aria-hidden="true" /> OmniDash
+            <span className="brand-mark" aria-hidden="true" />{' '}
+            <span className="brand-text">OmniDash</span>
           </span>
           <div className="topbar-tenant">
             {memberships.length > 1 ? (

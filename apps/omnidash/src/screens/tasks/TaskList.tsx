@@ -1,0 +1,248 @@
+import { TaskStatus } from '@omnihub/contracts';
+import { Link, useLocation, useSearchParams } from 'react-router';
+import { QueryState } from '../../components/QueryState.tsx';
+import { RelativeTime } from '../../components/RelativeTime.tsx';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { formatCount } from '../../components/format.ts';
+import type { TaskListParams } from '../../data/tasks/keys.ts';
+import { useTasksQuery } from '../../data/tasks/tasks-query.ts';
+import { useTaskTargetsQuery } from '../../data/tasks/tasks-targets-query.ts';
+import { TASKS_PAGE_SIZE } from '../../data/tasks/types.ts';
+import { useTenant } from '../../tenant/tenant-context.tsx';
+import { useTaskActions } from './task-actions.tsx';
+import { attemptsText, shortId } from './task-format.ts';
+
+const STATUS_LABEL: Record<TaskStatus, string> = {
+  queued: 'Queued',
+  waiting_approval: 'Waiting approval',
+  approved: 'Approved',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  canceled: 'Canceled',
+};
+
+/** The list's filters and page, from the address (?status=&target=&page=, page from 1). */
+export function listParamsOf(search: URLSearchParams): TaskListParams {
+  const status = TaskStatus.safeParse(search.get('status'));
+  const page = Number.parseInt(search.get('page') ?? '1', 10);
+  return {
+    status: status.success ? status.data : null,
+    target: search.get('target') || null,
+    page: Number.isFinite(page) && page > 1 ? page - 1 : 0,
+  };
+}
+
+/**
+ * The tenant's tasks, newest first, 25 a page, filtered by status and
+ * target. Filters and page live in the address, so reload, back and a shared
+ * link keep them; rows change status live.
+ */
+export function TaskList() {
+  const tenant = useTenant();
+  const location = useLocation();
+  const [search, setSearch] = useSearchParams();
+  const params = listParamsOf(search);
+  const tasks = useTasksQuery(tenant.tenantId, params);
+  const targets = useTaskTargetsQuery(tenant.tenantId);
+  const actions = useTaskActions();
+
+  function setParam(name: 'status' | 'target' | 'page', value: string | null) {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    // A new filter starts at its first page.
+    if (name !== 'page') next.delete('page');
+    setSearch(next);
+  }
+
+  const filtered = params.status !== null || params.target !== null;
+  // A filter on a target that has no integration any more is still offered, so it can be cleared.
+  const targetOptions = [...new Set([...(targets.data ?? []), params.target ?? ''])].filter(
+    Boolean,
+  );
+
+  return (
+    <section className="card" aria-labelledby="task-list-title">
+      <div className="card-header">
+        <h2 id="task-list-title">All tasks</h2>
+        {tasks.data && (
+          <span className="muted" aria-live="polite">
+            {formatCount(tasks.data.count)} {filtered ? 'matching' : 'in all'}
+          </span>
+        )}
+      </div>
+      <div className="filters" role="search" aria-label="Filter tasks">
+        <div className="field">
+          <label htmlFor="task-filter-status">Status</label>
+          <select
+            id="task-filter-status"
+            value={params.status ?? ''}
+            onChange={(event) => setParam('status', event.target.value || null)}
+          >
+            <option value="">Any status</option>
+            {TaskStatus.options.map((status) => (
+              <option key={status} value={status}>
+                {STATUS_LABEL[status]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="task-filter-target">Target</label>
+          <select
+            id="task-filter-target"
+            value={params.target ?? ''}
+            onChange={(event) => setParam('target', event.target.value || null)}
+          >
+            <option value="">Any target</option>
+            {targetOptions.map((target) => (
+              <option key={target} value={target}>
+                {target}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filtered && (
+          <button className="btn btn-quiet" type="button" onClick={() => setSearch({})}>
+            Clear filters
+          </button>
+        )}
+      </div>
+      {actions.element}
+      <QueryState
+        query={tasks}
+        label="tasks"
+        isEmpty={(page) => page.rows.length === 0}
+        empty={
+          tasks.data && tasks.data.count > 0 ? (
+            <p>
+              This page is past the last one.{' '}
+              <button
+                className="btn btn-small"
+                type="button"
+                onClick={() => setParam('page', null)}
+              >
+                Go to the first page
+              </button>
+            </p>
+          ) : filtered ? (
+            <p>No task matches these filters.</p>
+          ) : (
+            <p>No tasks yet. Create one above, or let an agent create them through the port.</p>
+          )
+        }
+      >
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table className="task-table" aria-busy={tasks.isPlaceholderData}>
+                <caption className="visually-hidden">
+                  Tasks, newest first, page {params.page + 1}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Task</th>
+                    <th scope="col">Target</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" className="num task-optional">
+                      Priority
+                    </th>
+                    <th scope="col" className="task-optional">
+                      Attempts
+                    </th>
+                    <th scope="col">Created</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.rows.map((task) => (
+                    <tr key={task.id} data-task-id={task.id}>
+                      <td>
+                        <Link
+                          to={`/omnidash/tasks/${task.id}`}
+                          state={{ from: location.search }}
+                          className="task-link"
+                        >
+                          {task.action}
+                        </Link>{' '}
+                        <span className="mono muted task-id">{shortId(task.id)}</span>
+                        {task.error && task.status !== 'succeeded' && (
+                          <span className="task-error" title={task.error}>
+                            {task.error}
+                          </span>
+                        )}
+                      </td>
+                      <td className="task-target">{task.target}</td>
+                      <td>
+                        <StatusBadge status={task.status} />
+                      </td>
+                      <td className="num task-optional">{task.priority}</td>
+                      <td className="task-optional">
+                        {attemptsText(task.attempts, task.max_attempts)}
+                      </td>
+                      <td className="task-created">
+                        <RelativeTime iso={task.created_at} />
+                      </td>
+                      <td>{actions.buttons(task)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pagination
+              page={params.page}
+              count={page.count}
+              shown={page.rows.length}
+              onPage={(next) => setParam('page', next === 0 ? null : String(next + 1))}
+            />
+          </>
+        )}
+      </QueryState>
+    </section>
+  );
+}
+
+function Pagination({
+  page,
+  count,
+  shown,
+  onPage,
+}: {
+  page: number;
+  count: number;
+  shown: number;
+  onPage: (page: number) => void;
+}) {
+  const first = page * TASKS_PAGE_SIZE + 1;
+  const last = page * TASKS_PAGE_SIZE + shown;
+  const pages = Math.max(1, Math.ceil(count / TASKS_PAGE_SIZE));
+  return (
+    <nav className="pagination" aria-label="Pages of tasks">
+      <span className="muted">
+        {formatCount(first)}–{formatCount(last)} of {formatCount(count)} · page {page + 1} of{' '}
+        {pages}
+      </span>
+      <span className="actions">
+        <button
+          className="btn btn-small"
+          type="button"
+          disabled={page === 0}
+          onClick={() => onPage(page - 1)}
+        >
+          Previous<span className="visually-hidden"> page</span>
+        </button>
+        <button
+          className="btn btn-small"
+          type="button"
+          disabled={page + 1 >= pages}
+          onClick={() => onPage(page + 1)}
+        >
+          Next<span className="visually-hidden"> page</span>
+        </button>
+      </span>
+    </nav>
+  );
+}
