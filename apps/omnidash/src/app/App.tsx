@@ -74,7 +74,7 @@ function SignedIn({ userId }: { userId: string }) {
   };
 
   return (
-    <TenantProvider membership={membership}>
+    <TenantProvider key={membership.tenantId} membership={membership}>
       <TenantRealtimeProvider tenantId={membership.tenantId}>
         <Routes>
           <Route element={<Layout memberships={all} onSwitchTenant={switchTenant} />}>

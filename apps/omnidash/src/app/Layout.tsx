@@ -1,9 +1,8 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { NavLink, Outlet } from 'react-router';
-import { useSession } from '../auth/session.tsx';
+import { NavLink, Outlet, useLocation } from 'react-router';
+import { useSession, useSignOut } from '../auth/session.tsx';
+import { ScreenErrorBoundary } from '../components/ScreenErrorBoundary.tsx';
 import type { Membership } from '../data/memberships/memberships-query.ts';
 import { useLiveStatus } from '../data/realtime/tenant-realtime.tsx';
-import { useSupabase } from '../supabase-context.tsx';
 import { useTenant } from '../tenant/tenant-context.tsx';
 
 const NAV = [
@@ -26,16 +25,12 @@ export function Layout({
   memberships: Membership[];
   onSwitchTenant: (slug: string) => void;
 }) {
-  const supabase = useSupabase();
-  const queryClient = useQueryClient();
   const session = useSession();
   const tenant = useTenant();
   const live = useLiveStatus();
+  const location = useLocation();
 
-  async function signOut() {
-    await supabase.auth.signOut();
-    queryClient.clear();
-  }
+  const signOut = useSignOut();
 
   return (
     <>
@@ -74,10 +69,20 @@ export function Layout({
             {LIVE_LABEL[live]}
           </span>
           <span className="topbar-user muted">{session.user.email}</span>
-          <button className="btn btn-quiet" type="button" onClick={() => void signOut()}>
-            Sign out
+          <button
+            className="btn btn-quiet"
+            type="button"
+            disabled={signOut.pending}
+            onClick={() => void signOut.signOut()}
+          >
+            {signOut.pending ? 'Signing out…' : 'Sign out'}
           </button>
         </div>
+        {signOut.error && (
+          <p className="form-error topbar-error" role="alert">
+            {signOut.error}
+          </p>
+        )}
         <nav aria-label="Main">
           <ul className="nav">
             {NAV.map((item) => (
@@ -89,7 +94,9 @@ export function Layout({
         </nav>
       </header>
       <main id="main" className="content" tabIndex={-1}>
-        <Outlet />
+        <ScreenErrorBoundary key={location.pathname}>
+          <Outlet />
+        </ScreenErrorBoundary>
       </main>
     </>
   );

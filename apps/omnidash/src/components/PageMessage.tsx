@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { useSupabase } from '../supabase-context.tsx';
+import { useSignOut } from '../auth/session.tsx';
 
 /** A whole-page state (loading, no tenant, a fatal error), optionally with a way out. */
 export function PageMessage({
@@ -13,15 +13,27 @@ export function PageMessage({
   signOut?: boolean;
   children?: ReactNode;
 }) {
-  const supabase = useSupabase();
+  const signOutAction = useSignOut();
   return (
     <main id="main" className="page-message" aria-busy={busy}>
       <h1>{title}</h1>
       {children && <p>{children}</p>}
       {signOut && (
-        <button className="btn" type="button" onClick={() => void supabase.auth.signOut()}>
-          Sign out
-        </button>
+        <>
+          <button
+            className="btn"
+            type="button"
+            disabled={signOutAction.pending}
+            onClick={() => void signOutAction.signOut()}
+          >
+            Sign out
+          </button>
+          {signOutAction.error && (
+            <p className="form-error" role="alert">
+              {signOutAction.error}
+            </p>
+          )}
+        </>
       )}
     </main>
   );

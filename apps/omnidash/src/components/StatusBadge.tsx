@@ -1,6 +1,7 @@
 import type { TaskStatus } from '@omnihub/contracts';
 
-const LABEL: Record<TaskStatus, string> = {
+/** How a status reads in the interface. */
+export const STATUS_LABEL: Record<TaskStatus, string> = {
   queued: 'queued',
   waiting_approval: 'waiting approval',
   approved: 'approved',
@@ -14,7 +15,7 @@ const LABEL: Record<TaskStatus, string> = {
 export function StatusBadge({ status }: { status: TaskStatus }) {
   return (
     <span className={`status status-${status}`} data-status={status}>
-      {LABEL[status]}
+      {STATUS_LABEL[status]}
     </span>
   );
 }

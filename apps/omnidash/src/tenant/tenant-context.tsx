@@ -40,3 +40,7 @@ export function rememberedTenant(memberships: Membership[]): Membership | undefi
 export function rememberTenant(slug: string): void {
   localStorage.setItem(STORAGE_KEY, slug);
 }
+
+export function forgetTenant(): void {
+  localStorage.removeItem(STORAGE_KEY);
+}

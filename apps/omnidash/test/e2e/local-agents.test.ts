@@ -225,6 +225,41 @@ describe('the Local agents screen', () => {
     await e.screenshot(page, 'local-agents-last-hour');
   });
 
+  it('catches up on what changed while its live channel was still opening', async () => {
+    const late = await e.page();
+    // Realtime's socket held back until released: the screen's first reads
+    // answer, then an event is stored, then the channel opens.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await late.routeWebSocket(/\/realtime\/v1\/websocket/, async (socket) => {
+      const held: (string | Buffer)[] = [];
+      let server: ReturnType<typeof socket.connectToServer> | null = null;
+      socket.onMessage((message) => (server ? server.send(message) : held.push(message)));
+      await released;
+      server = socket.connectToServer();
+      server.onMessage((message) => socket.send(message));
+      for (const message of held) server.send(message);
+    });
+    await late.goto(`${e.t.stack.apiUrl}/omnidash/local-agents?window=all`);
+    await late.getByLabel('Email').fill(e.admin.email);
+    await late.getByLabel('Password').fill(e.admin.password);
+    await late.getByRole('button', { name: 'Sign in' }).click();
+    const before = Number(expected['Ingested leads']) + 1;
+    await expect.poll(() => tile(late, 'Ingested leads').textContent()).toBe(String(before));
+    expect(await late.getByRole('status').filter({ hasText: 'Connecting…' }).count()).toBe(1);
+
+    await sendEvent('lead-gen', {
+      type: 'lead_ingested',
+      idempotency_key: 'e2e-before-the-channel',
+      data: { lead_id: 'early-1' },
+    });
+    release();
+    await late.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await expect.poll(() => tile(late, 'Ingested leads').textContent()).toBe(String(before + 1));
+    expected['Ingested leads'] = String(Number(expected['Ingested leads']) + 1);
+    await e.screenshot(late, 'local-agents-caught-up');
+  });
+
   it('fits a phone screen', async () => {
     const phone = await e.page({ width: 390, height: 844 });
     await e.signIn(phone, e.admin, '/omnidash/local-agents?window=7d');

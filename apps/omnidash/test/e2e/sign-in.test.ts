@@ -41,6 +41,33 @@ describe('signing in to OmniDash', () => {
     await e.screenshot(page, 'sign-in-signed-out');
   });
 
+  it('says so when signing out fails, keeps the user signed in, and lets them try again', async () => {
+    const page = await e.page();
+    await e.signIn(page, e.admin);
+    // The auth server out of reach, as on a dropped connection.
+    await page.route('**/auth/v1/logout**', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe(
+        'Could not sign out, so you are still signed in. Cannot reach the server. Check your connection and try again.',
+      );
+    await e.screenshot(page, 'sign-in-sign-out-failed');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Local agents' }).waitFor();
+
+    const refreshToken = await page.evaluate(() => {
+      const key = Object.keys(localStorage).find((name) => name.endsWith('-auth-token'))!;
+      return (JSON.parse(localStorage.getItem(key)!) as { refresh_token: string }).refresh_token;
+    });
+    await page.unroute('**/auth/v1/logout**');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    // Ended on the server too, not just forgotten here: its refresh token is refused.
+    const refreshed = await e.t.supabase().auth.refreshSession({ refresh_token: refreshToken });
+    expect(refreshed.error?.message).toMatch(/refresh token/i);
+  });
+
   it('tells a user without a tenant what to do', async () => {
     const stranger = await e.t.createUser({});
     const page = await e.page();

@@ -4,7 +4,7 @@ import { useSupabase } from '../../supabase-context.tsx';
 import { applyTaskChange } from '../tasks/tasks-realtime.ts';
 import { applyTelemetryChange } from '../telemetry/telemetry-realtime.ts';
 import { applyWorkerChange } from '../workers/workers-realtime.ts';
-import type { ChangeApplier, RowChange } from './changes.ts';
+import { refetchAfterChange, type ChangeApplier, type RowChange } from './changes.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -20,8 +20,8 @@ const APPLIERS: Record<string, ChangeApplier> = {
 /**
  * One Realtime channel per tenant for every screen: the tenant's rows of
  * telemetry_events, tasks and workers, folded into the query cache as they
- * change (RLS decides what arrives). After a reconnect, whatever changed
- * meanwhile is refetched.
+ * change (RLS decides what arrives). Once subscribed, and again after each
+ * reconnect, whatever changed meanwhile is refetched.
  */
 export function TenantRealtimeProvider({
   tenantId,
@@ -35,24 +35,31 @@ export function TenantRealtimeProvider({
   const [status, setStatus] = useState<LiveStatus>('connecting');
 
   useEffect(() => {
+    let current = true;
+    setStatus('connecting');
     let channel = supabase.channel(`omnidash:${tenantId}`);
     for (const [table, apply] of Object.entries(APPLIERS)) {
       channel = channel.on(
         'postgres_changes',
         { event: '*', schema: 'public', table, filter: `tenant_id=eq.${tenantId}` },
-        (payload) =>
+        (payload) => {
+          if (!current) return;
           apply(queryClient, tenantId, {
             type: payload.eventType,
             new: payload.new,
             old: payload.old,
-          } as RowChange),
+          } as RowChange);
+        },
       );
     }
     let subscribedBefore = false;
     channel.subscribe((state) => {
+      if (!current) return;
       if (state === 'SUBSCRIBED') {
-        if (subscribedBefore)
-          void queryClient.invalidateQueries({ queryKey: ['tenants', tenantId] });
+        // Whatever changed before the channel was listening (while the
+        // screen's first fetches ran, or while it was reconnecting) arrived
+        // on no channel: read it all again.
+        refetchAfterChange(queryClient, ['tenants', tenantId]);
         subscribedBefore = true;
         setStatus('live');
       } else {
@@ -60,6 +67,7 @@ export function TenantRealtimeProvider({
       }
     });
     return () => {
+      current = false;
       void supabase.removeChannel(channel);
     };
   }, [supabase, queryClient, tenantId]);

@@ -39,18 +39,6 @@ function fallsWithin(params: TaskListParams, page: TaskPage, row: TaskListRow): 
   return (afterFirst || params.page === 0) && (beforeLast || page.rows.length < TASKS_PAGE_SIZE);
 }
 
-/** Runs `then` once `query`'s fetch in flight has settled (nothing if the query is dropped first). */
-function whenFetched(queryClient: QueryClient, query: Query<TaskPage>, then: () => void): void {
-  const unsubscribe = queryClient.getQueryCache().subscribe((event) => {
-    if (event.query !== query) return;
-    if (event.type === 'removed') unsubscribe();
-    else if (query.state.fetchStatus === 'idle') {
-      unsubscribe();
-      then();
-    }
-  });
-}
-
 /** The columns a cached list row holds, taken from the new version (the list selects fewer). */
 function projectOnto(cached: TaskListRow, row: TaskRow): TaskListRow {
   const projected = { ...cached } as Record<string, unknown>;
@@ -75,10 +63,9 @@ export function putTask(queryClient: QueryClient, tenantId: string, row: TaskRow
     const params = query.queryKey[4] as TaskListParams;
     const page = query.state.data;
     if (!page) {
-      // A first fetch in flight may answer from before this change; TanStack
-      // joins rather than restarts a first fetch, so ask again once it is done.
+      // A first fetch in flight may answer from before this change.
       if (query.state.fetchStatus === 'fetching' && matches(params, row))
-        whenFetched(queryClient, query, () => invalidateSoon(queryClient, query.queryKey));
+        invalidateSoon(queryClient, query.queryKey);
       continue;
     }
     const index = page.rows.findIndex((candidate) => candidate.id === row.id);

@@ -37,6 +37,9 @@ export function useTelemetryStatsQuery(tenantId: string, since: string | null) {
   });
 }
 
+/** The sources the screen has panels for, in the order it shows them. */
+export const PANEL_SOURCES = ['lead-gen', 'apex-sales'] as const;
+
 /** What the Lead-Gen and APEX-Sales panels show. */
 export interface PanelNumbers {
   leadGen: { ingested: number; qualified: number; queueSize: number | null };

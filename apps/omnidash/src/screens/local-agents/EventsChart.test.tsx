@@ -47,4 +47,25 @@ describe('EventsChart', () => {
       ['1', '27'],
     ]);
   });
+
+  it('says how many events it does not draw, and why', () => {
+    const skewed = buildChartData(
+      [
+        { bucket_start: '2026-11-20T11:00:00+00:00', source: 'lead-gen', event_count: 2 },
+        { bucket_start: '2030-01-01T00:00:00+00:00', source: 'lead-gen', event_count: 1 },
+      ],
+      {
+        since: '2026-11-20T09:30:00Z',
+        now: Date.parse('2026-11-20T11:10:00Z'),
+        bucketMs: 3_600_000,
+      },
+    );
+    render(<EventsChart data={skewed} range={timeWindow('24h')} />);
+    expect(
+      screen.getByText("Not drawn: 1 event stamped later than now (an agent's clock ahead)."),
+    ).toBeTruthy();
+    cleanup();
+    render(<EventsChart data={data} range={timeWindow('24h')} />);
+    expect(screen.queryByText(/Not drawn/)).toBeNull();
+  });
 });

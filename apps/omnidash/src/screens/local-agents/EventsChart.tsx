@@ -67,6 +67,18 @@ export function chartSummary(data: ChartData, range: TimeWindow): string {
   return `Line chart of events per ${range.bucketName} by source, ${range.phrase}: ${parts.join('; ')}.`;
 }
 
+const events = (count: number) => `${formatCount(count)} ${count === 1 ? 'event' : 'events'}`;
+
+/** Why the lines add up to less than the window's events, when they do. */
+export function omittedNote(omitted: ChartData['omitted'], range: TimeWindow): string {
+  const parts: string[] = [];
+  if (omitted.ahead > 0)
+    parts.push(`${events(omitted.ahead)} stamped later than now (an agent's clock ahead)`);
+  if (omitted.earlier > 0)
+    parts.push(`${events(omitted.earlier)} from before the chart's first ${range.bucketName}`);
+  return `Not drawn: ${parts.join('; ')}.`;
+}
+
 /**
  * Events over time per source: one line per source over the window's
  * buckets. Drawn by hand in SVG; role="img" with a summary, and the numbers
@@ -177,6 +189,9 @@ export function EventsChart({ data, range }: { data: ChartData; range: TimeWindo
           </li>
         ))}
       </ul>
+      {(data.omitted.ahead > 0 || data.omitted.earlier > 0) && (
+        <p className="field-hint">{omittedNote(data.omitted, range)}</p>
+      )}
       <table className="visually-hidden">
         <caption>
           Events per {range.bucketName} by source, {range.phrase}

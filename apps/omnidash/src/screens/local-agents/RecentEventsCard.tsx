@@ -11,10 +11,10 @@ import {
 } from '../../data/telemetry/telemetry-events-query.ts';
 import {
   matchingCount,
+  PANEL_SOURCES,
   type TelemetryTypeCount,
 } from '../../data/telemetry/telemetry-stats-query.ts';
 
-const PANEL_SOURCES = ['lead-gen', 'apex-sales'];
 const PREVIEW_LENGTH = 90;
 
 const unique = (values: readonly (string | null)[]) => [

@@ -2,7 +2,7 @@ import { TaskStatus } from '@omnihub/contracts';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { QueryState } from '../../components/QueryState.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
-import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { STATUS_LABEL, StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatCount } from '../../components/format.ts';
 import type { TaskListParams } from '../../data/tasks/keys.ts';
 import { useTasksQuery } from '../../data/tasks/tasks-query.ts';
@@ -12,15 +12,7 @@ import { useTenant } from '../../tenant/tenant-context.tsx';
 import { useTaskActions } from './task-actions.tsx';
 import { attemptsText, shortId } from './task-format.ts';
 
-const STATUS_LABEL: Record<TaskStatus, string> = {
-  queued: 'Queued',
-  waiting_approval: 'Waiting approval',
-  approved: 'Approved',
-  running: 'Running',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-  canceled: 'Canceled',
-};
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** The list's filters and page, from the address (?status=&target=&page=, page from 1). */
 export function listParamsOf(search: URLSearchParams): TaskListParams {
@@ -83,7 +75,7 @@ export function TaskList() {
             <option value="">Any status</option>
             {TaskStatus.options.map((status) => (
               <option key={status} value={status}>
-                {STATUS_LABEL[status]}
+                {capitalize(STATUS_LABEL[status])}
               </option>
             ))}
           </select>
