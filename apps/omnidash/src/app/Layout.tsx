@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useSession, useSignOut } from '../auth/session.tsx';
 import { ScreenErrorBoundary } from '../components/ScreenErrorBoundary.tsx';
@@ -29,6 +30,16 @@ export function Layout({
   const tenant = useTenant();
   const live = useLiveStatus();
   const location = useLocation();
+  const mainRef = useRef<HTMLElement>(null);
+  const shownPath = useRef(location.pathname);
+
+  // A new screen: focus goes to its content (as a page load would start
+  // there), not left on the link that was followed.
+  useEffect(() => {
+    if (shownPath.current === location.pathname) return;
+    shownPath.current = location.pathname;
+    mainRef.current?.focus({ preventScroll: true });
+  }, [location.pathname]);
 
   const signOut = useSignOut();
 
@@ -93,7 +104,7 @@ export function Layout({
           </ul>
         </nav>
       </header>
-      <main id="main" className="content" tabIndex={-1}>
+      <main id="main" className="content" tabIndex={-1} ref={mainRef}>
         <ScreenErrorBoundary key={location.pathname}>
           <Outlet />
         </ScreenErrorBoundary>

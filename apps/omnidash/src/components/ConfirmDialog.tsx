@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
 
 /**
  * A modal question with a confirm and a cancel button, on the native
- * <dialog>: focus moves into it, Escape cancels, focus returns after.
+ * <dialog>: focus moves into it, Escape cancels (unless the action is
+ * under way), focus returns after.
  */
 export function ConfirmDialog({
   open,
@@ -38,8 +39,9 @@ export function ConfirmDialog({
       className="dialog"
       aria-labelledby={titleId}
       onCancel={(event) => {
+        // Escape: the dialog stays while its action is under way, as its buttons say.
         event.preventDefault();
-        onCancel();
+        if (!pending) onCancel();
       }}
     >
       <h2 id={titleId}>{title}</h2>

@@ -436,10 +436,9 @@ describe('the Realtime applier', () => {
         { event: '*', schema: 'public', table: 'tasks', filter: `tenant_id=eq.${tenantId}` },
         (payload) => {
           applyTaskChange(queryClient, tenantId, {
-            type: payload.eventType,
+            type: payload.eventType as RowChange['type'],
             new: payload.new,
-            old: payload.old,
-          } as RowChange);
+          });
           const row = queryClient
             .getQueryData<TaskPage>(listKey)!
             .rows.find((r) => r.id === task.id);

@@ -214,10 +214,9 @@ describe('fetchTelemetryEvents', () => {
       },
       (payload) =>
         applyTelemetryChange(queryClient, leadGen.tenantId, {
-          type: payload.eventType,
+          type: payload.eventType as RowChange['type'],
           new: payload.new,
-          old: payload.old,
-        } as RowChange),
+        }),
     );
     await new Promise<void>((resolve) =>
       channel.subscribe((status) => status === 'SUBSCRIBED' && resolve()),

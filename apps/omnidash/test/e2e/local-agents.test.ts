@@ -198,6 +198,23 @@ describe('the Local agents screen', () => {
     await page.getByLabel('Source', { exact: true }).selectOption('');
     await expect.poll(async () => (await eventRows(page))[0]?.[2]).toBe('e2e_probe_apex');
     await e.screenshot(page, 'local-agents-events');
+
+    // Enough older events for a second page of 50.
+    const fillers = Math.max(0, 51 - (sent.leadGen + sent.apexSales + 2)) + 5;
+    for (let i = 0; i < fillers; i++)
+      await sendEvent('apex-sales', {
+        type: 'e2e_filler',
+        idempotency_key: `e2e-filler-${i}`,
+        occurred_at: new Date(Date.now() - (30 + i) * 60_000).toISOString(),
+      });
+    const total = sent.leadGen + sent.apexSales + 2 + fillers;
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await expect.poll(async () => (await eventRows(page)).length).toBe(total - 50);
+    expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+    await page.getByText(`Events 51–${total} of ${total}`).waitFor();
+    await page.getByRole('button', { name: 'Newer events' }).click();
+    await expect.poll(async () => (await eventRows(page))[0]?.[2]).toBe('e2e_probe_apex');
+    expect(new URL(page.url()).searchParams.get('page')).toBeNull();
   });
 
   it('counts an event three days old in "Last 7 days" and "All time", not in "Last 24 hours"', async () => {

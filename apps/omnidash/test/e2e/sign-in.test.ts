@@ -33,6 +33,13 @@ describe('signing in to OmniDash', () => {
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Local agents' }).waitFor();
     expect(await page.getByLabel('Email').count()).toBe(0);
+    // Following a link of the main navigation puts focus on the new screen's content.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Tasks' })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Tasks' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -99,6 +99,10 @@ describe('the tasks screen', () => {
     const approvedRow = rowOf(page, approvedId);
     await expect.poll(() => statusOf(approvedRow)).toBe('waiting approval');
     await approvedRow.getByRole('button', { name: /^Approve/ }).click();
+    // The Approve button is gone: focus lands on what happened, which is announced.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+    await expect.poll(focused).toMatch(/^Task \S+ approved: it is queued to run\.$/);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('status');
     await expect.poll(() => statusOf(approvedRow), { timeout: 30_000 }).toBe('succeeded');
 
     const rejectedId = await createThroughForm(page, {
@@ -114,6 +118,7 @@ describe('the tasks screen', () => {
     await e.screenshot(page, 'tasks-reject-dialog');
     await dialog.getByRole('button', { name: 'Reject task' }).click();
     await expect.poll(() => statusOf(rejectedRow)).toBe('canceled');
+    await expect.poll(focused).toMatch(/^Task \S+ rejected\.$/);
     await rejectedRow.getByText('rejected: not this week').waitFor();
     expect(await dialog.isVisible()).toBe(false);
 

@@ -1,10 +1,13 @@
 import type { Query, QueryClient, QueryKey } from '@tanstack/react-query';
 
-/** One row change as Realtime delivers it (a DELETE carries only the key in `old`). */
+/**
+ * One row change as Realtime delivers it. Only inserts and updates are
+ * followed: Realtime cannot filter deletes by tenant or check them against
+ * RLS, so subscribing to them would deliver every tenant's deleted keys.
+ */
 export interface RowChange<Row = Record<string, unknown>> {
-  type: 'INSERT' | 'UPDATE' | 'DELETE';
+  type: 'INSERT' | 'UPDATE';
   new: Row;
-  old: Partial<Row>;
 }
 
 /** Folds a change of one table into the query cache of one tenant. */

@@ -4,7 +4,7 @@ import { useSupabase } from '../../supabase-context.tsx';
 import { applyTaskChange } from '../tasks/tasks-realtime.ts';
 import { applyTelemetryChange } from '../telemetry/telemetry-realtime.ts';
 import { applyWorkerChange } from '../workers/workers-realtime.ts';
-import { refetchAfterChange, type ChangeApplier, type RowChange } from './changes.ts';
+import { refetchAfterChange, type ChangeApplier } from './changes.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -39,18 +39,15 @@ export function TenantRealtimeProvider({
     setStatus('connecting');
     let channel = supabase.channel(`omnidash:${tenantId}`);
     for (const [table, apply] of Object.entries(APPLIERS)) {
-      channel = channel.on(
-        'postgres_changes',
-        { event: '*', schema: 'public', table, filter: `tenant_id=eq.${tenantId}` },
-        (payload) => {
-          if (!current) return;
-          apply(queryClient, tenantId, {
-            type: payload.eventType,
-            new: payload.new,
-            old: payload.old,
-          } as RowChange);
-        },
-      );
+      for (const event of ['INSERT', 'UPDATE'] as const) {
+        channel = channel.on(
+          'postgres_changes',
+          { event, schema: 'public', table, filter: `tenant_id=eq.${tenantId}` },
+          (payload) => {
+            if (current) apply(queryClient, tenantId, { type: event, new: payload.new });
+          },
+        );
+      }
     }
     let subscribedBefore = false;
     channel.subscribe((state) => {

@@ -103,10 +103,3 @@ export function putTask(queryClient: QueryClient, tenantId: string, row: TaskRow
 export function taskSetChanged(queryClient: QueryClient, tenantId: string): void {
   invalidateSoon(queryClient, taskKeys.lists(tenantId));
 }
-
-/** A deleted task (its tenant was deleted, in practice): whoever shows it learns it is gone. */
-export function dropTask(queryClient: QueryClient, tenantId: string, taskId: string): void {
-  const detailKey = taskKeys.detail(tenantId, taskId);
-  if (queryClient.getQueryData(detailKey) !== undefined) queryClient.setQueryData(detailKey, null);
-  taskSetChanged(queryClient, tenantId);
-}

@@ -1,21 +1,14 @@
 import type { ChangeApplier } from '../realtime/changes.ts';
-import { dropTask, putTask, taskSetChanged } from './tasks-cache.ts';
+import { putTask, taskSetChanged } from './tasks-cache.ts';
 import type { TaskRow } from './types.ts';
 
 /**
  * Task changes from the tenant's channel. An UPDATE carries the whole new
  * row, so it goes straight into every list page and detail that shows it
- * (queued → running → succeeded without a refetch); an INSERT or DELETE
- * shifts pages and counts, so the lists are refetched (coalesced).
+ * (queued → running → succeeded without a refetch); an INSERT shifts
+ * pages and counts, so the lists are refetched (coalesced).
  */
 export const applyTaskChange: ChangeApplier = (queryClient, tenantId, change) => {
-  if (change.type === 'UPDATE') {
-    putTask(queryClient, tenantId, change.new as unknown as TaskRow);
-  } else if (change.type === 'INSERT') {
-    taskSetChanged(queryClient, tenantId);
-  } else {
-    const id = change.old.id;
-    if (typeof id === 'string') dropTask(queryClient, tenantId, id);
-    else taskSetChanged(queryClient, tenantId);
-  }
+  if (change.type === 'UPDATE') putTask(queryClient, tenantId, change.new as unknown as TaskRow);
+  else taskSetChanged(queryClient, tenantId);
 };

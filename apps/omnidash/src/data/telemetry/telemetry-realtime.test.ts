@@ -1,7 +1,7 @@
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { telemetryKeys } from './keys.ts';
-import { applyTelemetryChange } from './telemetry-realtime.ts';
+import { AGGREGATE_REFETCH_MS, applyTelemetryChange } from './telemetry-realtime.ts';
 import {
   TELEMETRY_EVENTS_PAGE_SIZE,
   type TelemetryEventFilters,
@@ -35,7 +35,6 @@ const insert = (row: TelemetryEventRow) => ({
     idempotency_key: `k-${row.id}`,
     received_at: '2026-11-20T10:00:00+00:00',
   },
-  old: {},
 });
 
 const filters = (overrides: Partial<TelemetryEventFilters> = {}): TelemetryEventFilters => ({
@@ -112,18 +111,23 @@ describe('applyTelemetryChange', () => {
     expect(page(f)!.rows).toHaveLength(1);
   });
 
-  it('refetches later pages, the counts and the chart, once per burst', async () => {
+  it('refetches later pages at once, and the counts and the chart once a second', async () => {
     const spy = vi.spyOn(queryClient, 'invalidateQueries');
     const second = filters({ page: 1 });
     seed(second, { rows: [event()], hasMore: false });
     for (let i = 0; i < 14; i++) applyTelemetryChange(queryClient, TENANT, insert(event()));
     expect(spy).not.toHaveBeenCalled();
+    const invalidated = () =>
+      spy.mock.calls.map(([options]) => JSON.stringify(options?.queryKey)).sort();
     await vi.advanceTimersByTimeAsync(300);
-    const keys = spy.mock.calls.map(([options]) => JSON.stringify(options?.queryKey));
-    expect(keys.sort()).toEqual(
+    expect(invalidated()).toEqual([JSON.stringify(telemetryKeys.events(TENANT, second))]);
+    for (let i = 0; i < 14; i++) applyTelemetryChange(queryClient, TENANT, insert(event()));
+    await vi.advanceTimersByTimeAsync(AGGREGATE_REFETCH_MS - 300);
+    expect(invalidated()).toEqual(
       [
         telemetryKeys.allStats(TENANT),
         telemetryKeys.allSeries(TENANT),
+        telemetryKeys.events(TENANT, second),
         telemetryKeys.events(TENANT, second),
       ]
         .map((key) => JSON.stringify(key))

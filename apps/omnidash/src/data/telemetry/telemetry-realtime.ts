@@ -8,11 +8,14 @@ import {
   type TelemetryEventPage,
 } from './telemetry-events-query.ts';
 
+/** How often, at most, a stream of events refetches the counts and the chart. */
+export const AGGREGATE_REFETCH_MS = 1000;
+
 /**
  * A new event goes straight into the first page of every recent-events list
  * whose filters it matches; later pages shift by one, so they are refetched,
- * as are the counts and the chart (at most every 250 ms, so a simulation's
- * burst costs one refetch each). Events are append-only: any other change is
+ * as are the counts and the chart (at most once a second, so a simulation's
+ * burst or a steady stream costs one refetch each per second). Events are append-only: any other change is
  * unexpected, and refetches everything.
  */
 export const applyTelemetryChange: ChangeApplier = (queryClient, tenantId, change) => {
@@ -36,6 +39,8 @@ export const applyTelemetryChange: ChangeApplier = (queryClient, tenantId, chang
     }
     queryClient.setQueryData<TelemetryEventPage>(queryKey, insertIntoFirstPage(page, event));
   }
-  invalidateSoon(queryClient, telemetryKeys.allStats(tenantId));
-  invalidateSoon(queryClient, telemetryKeys.allSeries(tenantId));
+  // Counted again by Postgres rather than incremented here: an event whose
+  // delivery trails a refetch that already counted it would count twice.
+  invalidateSoon(queryClient, telemetryKeys.allStats(tenantId), AGGREGATE_REFETCH_MS);
+  invalidateSoon(queryClient, telemetryKeys.allSeries(tenantId), AGGREGATE_REFETCH_MS);
 };

@@ -4,7 +4,7 @@ import { toWorkerRow, upsertWorker, WORKERS_LIMIT, type WorkerRow } from './work
 
 /**
  * A worker seen by the port (INSERT) or seen again (UPDATE) replaces its row
- * in the cached list, which stays in the query's order; a DELETE drops it.
+ * in the cached list, which stays in the query's order.
  * Where the cache cannot know the exact answer (no list yet, a fetch under
  * way, or a full list that rows beyond it could now enter), the list is
  * refetched instead.
@@ -15,18 +15,6 @@ export const applyWorkerChange: ChangeApplier = (queryClient, tenantId, change) 
   const fetching = queryClient.getQueryState(key)?.fetchStatus === 'fetching';
   if (list === undefined || fetching || list.length >= WORKERS_LIMIT) {
     invalidateSoon(queryClient, workerKeys.all(tenantId));
-    return;
-  }
-  if (change.type === 'DELETE') {
-    const id = change.old.id;
-    if (typeof id !== 'string') {
-      invalidateSoon(queryClient, workerKeys.all(tenantId));
-      return;
-    }
-    queryClient.setQueryData<WorkerRow[]>(
-      key,
-      list.filter((row) => row.id !== id),
-    );
     return;
   }
   queryClient.setQueryData<WorkerRow[]>(key, upsertWorker(list, toWorkerRow(change.new)));

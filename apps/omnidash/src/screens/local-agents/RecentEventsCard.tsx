@@ -66,7 +66,8 @@ export function RecentEventsCard({
   const [params, setParams] = useSearchParams();
   const source = params.get('source') || null;
   const type = params.get('type') || null;
-  const page = Math.max(0, Math.floor(Number(params.get('page')) || 0));
+  // ?page= counts from 1, as on the tasks screen; the query's page from 0.
+  const page = Math.max(1, Math.floor(Number(params.get('page')) || 1)) - 1;
   const query = useTelemetryEventsQuery(tenantId, { since, source, type, page });
 
   const sources = unique([...PANEL_SOURCES, ...(stats ?? []).map((row) => row.source), source]);
@@ -186,7 +187,7 @@ export function RecentEventsCard({
                   className="btn btn-small"
                   type="button"
                   disabled={page === 0}
-                  onClick={() => update({ page: page > 1 ? String(page - 1) : null })}
+                  onClick={() => update({ page: page > 1 ? String(page) : null })}
                 >
                   Newer events
                 </button>
@@ -194,7 +195,7 @@ export function RecentEventsCard({
                   className="btn btn-small"
                   type="button"
                   disabled={!data.hasMore}
-                  onClick={() => update({ page: String(page + 1) })}
+                  onClick={() => update({ page: String(page + 2) })}
                 >
                   Older events
                 </button>

@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { errorMessage } from '../../data/errors.ts';
 import { useApproveTaskMutation } from '../../data/tasks/tasks-approve-mutation.ts';
@@ -36,7 +36,21 @@ export function useTaskActions() {
   const [reason, setReason] = useState('');
   const [problem, setProblem] = useState<Problem | null>(null);
   const [dialogProblem, setDialogProblem] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
   const reasonId = useId();
+
+  // The button that was pressed is gone once the task's status changes:
+  // focus goes to what happened instead of falling back to the page.
+  useEffect(() => {
+    if (notice) noticeRef.current?.focus();
+  }, [notice]);
+
+  const start = () => {
+    setProblem(null);
+    setNotice(null);
+  };
+  const done = (task: Task, what: string) => () => setNotice(`Task ${shortId(task.id)} ${what}.`);
 
   const fail = (task: Task, verb: string) => (error: unknown) =>
     setProblem({
@@ -45,7 +59,7 @@ export function useTaskActions() {
     });
 
   function open(kind: 'reject' | 'cancel', task: Task) {
-    setProblem(null);
+    start();
     setDialogProblem(null);
     setReason('');
     setDialog({ kind, task });
@@ -57,7 +71,10 @@ export function useTaskActions() {
     mutation.mutate(
       { taskId: dialog.task.id, reason },
       {
-        onSuccess: () => setDialog(null),
+        onSuccess: () => {
+          setDialog(null);
+          done(dialog.task, dialog.kind === 'reject' ? 'rejected' : 'canceled')();
+        },
         onError: (error) => setDialogProblem(errorMessage(error)),
       },
     );
@@ -89,8 +106,11 @@ export function useTaskActions() {
               disabled={!allowed || busy}
               title={disabledReason}
               onClick={() => {
-                setProblem(null);
-                approve.mutate(task.id, { onError: fail(task, 'approve') });
+                start();
+                approve.mutate(task.id, {
+                  onSuccess: done(task, 'approved: it is queued to run'),
+                  onError: fail(task, 'approve'),
+                });
               }}
             >
               {label('Approve')}
@@ -113,8 +133,11 @@ export function useTaskActions() {
             disabled={!allowed || busy}
             title={disabledReason}
             onClick={() => {
-              setProblem(null);
-              retry.mutate(task.id, { onError: fail(task, 'retry') });
+              start();
+              retry.mutate(task.id, {
+                onSuccess: done(task, 'queued to run again'),
+                onError: fail(task, 'retry'),
+              });
             }}
           >
             {label('Retry')}
@@ -143,6 +166,9 @@ export function useTaskActions() {
           {problem.message}
         </p>
       )}
+      <p className="form-success" role="status" ref={noticeRef} tabIndex={-1}>
+        {notice}
+      </p>
       <ConfirmDialog
         open={dialog !== null}
         title={
