@@ -15,7 +15,7 @@ import { fetchTasks } from '../../src/data/tasks/tasks-query.ts';
 import { applyTaskChange } from '../../src/data/tasks/tasks-realtime.ts';
 import { rejectTask } from '../../src/data/tasks/tasks-reject-mutation.ts';
 import { retryTask } from '../../src/data/tasks/tasks-retry-mutation.ts';
-import { fetchTaskTargets } from '../../src/data/tasks/tasks-targets-query.ts';
+import { fetchIntegrations } from '../../src/data/integrations/integrations-query.ts';
 import type { TaskPage } from '../../src/data/tasks/types.ts';
 
 let t: TestStack;
@@ -97,6 +97,10 @@ beforeAll(async () => {
   stranger = await clientFor({ tenantId: globex!.id as string, role: 'admin' });
 });
 afterAll(() => t?.close());
+
+/** The targets the task forms offer: the sources of the tenant's integrations. */
+const fetchTaskTargets = async (client: SupabaseClient, id: string) =>
+  (await fetchIntegrations(client, id)).map((row) => row.source);
 
 describe('task targets', () => {
   it('are the tenant’s integration sources, alphabetically', async () => {

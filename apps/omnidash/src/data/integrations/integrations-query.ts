@@ -36,3 +36,19 @@ export function useIntegrationsQuery(tenantId: string) {
     queryFn: () => fetchIntegrations(supabase, tenantId),
   });
 }
+
+const sourcesOf = (integrations: Integration[]) => integrations.map((row) => row.source);
+
+/**
+ * Where the tenant's tasks can go: the sources of its integrations (a
+ * task's target is the source whose workers claim it), alphabetically. The
+ * same cached list as the integrations screen's, so one fetch serves both.
+ */
+export function useTaskTargetsQuery(tenantId: string) {
+  const supabase = useSupabase();
+  return useQuery({
+    queryKey: integrationKeys.list(tenantId),
+    queryFn: () => fetchIntegrations(supabase, tenantId),
+    select: sourcesOf,
+  });
+}

@@ -64,7 +64,7 @@ async function memberRole(
   return member?.role ?? null;
 }
 
-/** Not in the Realtime publication: the switch mutation writes the new row into the cache. */
+/** Not in the Realtime publication: the switch mutation refetches it. */
 export function useTenantSettingsQuery(tenantId: string) {
   const supabase = useSupabase();
   return useQuery({

@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useSupabase } from '../../supabase-context.tsx';
 import { unwrap } from '../errors.ts';
 import { settingsKeys } from './keys.ts';
-import type { TenantSettings, TenantSettingsRow } from './settings-query.ts';
+import type { TenantSettingsRow } from './settings-query.ts';
 
 /**
  * Admins only: switches OmniLink on or off for the tenant's keys. The port
@@ -24,11 +24,8 @@ export function useSetOmniLinkEnabledMutation(tenantId: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (enabled: boolean) => setOmniLinkEnabled(supabase, tenantId, enabled),
-    // The RPC returns the whole row, and only an admin gets this far: the cache entry is exact.
-    onSuccess: (row) =>
-      queryClient.setQueryData<TenantSettings>(settingsKeys.omnilink(tenantId), {
-        ...row,
-        updated_by_role: 'admin',
-      }),
+    // Read back rather than patched here: who changed it last is worked out
+    // by the query (their role), and the mutation stays pending until then.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: settingsKeys.omnilink(tenantId) }),
   });
 }

@@ -20,11 +20,4 @@ export const taskKeys = {
   /** A task's attempt history (task_attempts is not in the Realtime publication). */
   attempts: (tenantId: string, taskId: string) =>
     [...taskKeys.all(tenantId), 'attempts', taskId] as const,
-  /**
-   * The targets a task can be dispatched to: the tenant's integration sources.
-   * Kept under the integrations prefix on purpose, so that creating an
-   * integration (which invalidates ['tenants', id, 'integrations']) refreshes
-   * the target pickers too.
-   */
-  targets: (tenantId: string) => ['tenants', tenantId, 'integrations', 'task-targets'] as const,
 };

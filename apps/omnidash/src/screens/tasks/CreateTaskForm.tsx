@@ -4,7 +4,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { errorMessage } from '../../data/errors.ts';
 import { useCreateTaskMutation } from '../../data/tasks/tasks-create-mutation.ts';
 import { useTaskQuery } from '../../data/tasks/tasks-detail-query.ts';
-import { useTaskTargetsQuery } from '../../data/tasks/tasks-targets-query.ts';
+import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
 import { needsRole } from '../../tenant/permissions.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';
 import { describedBy, FieldError, FieldHint, TargetSelect } from './fields.tsx';

@@ -3,7 +3,7 @@ import { Link, useLocation } from 'react-router';
 import { JsonView } from '../../components/JsonView.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { errorMessage } from '../../data/errors.ts';
-import { useTaskTargetsQuery } from '../../data/tasks/tasks-targets-query.ts';
+import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
 import { TaskEndedError, useAgentTask } from '../../hooks/useAgentTask.ts';
 import { needsRole } from '../../tenant/permissions.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';

@@ -6,7 +6,7 @@ import { STATUS_LABEL, StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatCount } from '../../components/format.ts';
 import type { TaskListParams } from '../../data/tasks/keys.ts';
 import { useTasksQuery } from '../../data/tasks/tasks-query.ts';
-import { useTaskTargetsQuery } from '../../data/tasks/tasks-targets-query.ts';
+import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
 import { TASKS_PAGE_SIZE } from '../../data/tasks/types.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';
 import { useTaskActions } from './task-actions.tsx';
@@ -59,7 +59,7 @@ export function TaskList() {
       <div className="card-header">
         <h2 id="task-list-title">All tasks</h2>
         {tasks.data && (
-          <span className="muted" aria-live="polite">
+          <span className="muted">
             {formatCount(tasks.data.count)} {filtered ? 'matching' : 'in all'}
           </span>
         )}
