@@ -4,38 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/data/api-keys/api-keys-create-mutation.ts';
 import { apiKeyState, fetchApiKeys } from '../../src/data/api-keys/api-keys-query.ts';
 import { revokeApiKey } from '../../src/data/api-keys/api-keys-revoke-mutation.ts';
-import { DataError } from '../../src/data/errors.ts';
 import { createIntegration } from '../../src/data/integrations/integrations-create-mutation.ts';
 import { fetchIntegrations } from '../../src/data/integrations/integrations-query.ts';
+import { member, refusal, sendEvent, type Role } from './support.ts';
+
+const clientFor = async (tenant: string, role: Role) => (await member(t, tenant, role)).client;
 
 let t: TestStack;
 let tenantId: string;
 let otherTenantId: string;
 const as: Record<'admin' | 'operator' | 'viewer' | 'otherAdmin', SupabaseClient> = {} as never;
-
-async function clientFor(tenant: string, role: 'viewer' | 'operator' | 'admin') {
-  const user = await t.createUser({ tenantId: tenant, role });
-  return t.supabaseAs(await t.accessToken(user));
-}
-
-/** POST /events with `apiKey`, as an agent would. */
-async function sendEvent(apiKey: string) {
-  const response = await fetch(`${t.stack.portUrl}/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'crm_synced', idempotency_key: crypto.randomUUID() }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(DataError);
-  return error as DataError;
-}
 
 beforeAll(async () => {
   t = await startTestStack();
@@ -93,7 +71,7 @@ describe('integrations and API keys through the dashboard data layer', () => {
     expect(JSON.stringify(list)).not.toContain(secret);
     expect(list.total).toBe(list.keys.length);
 
-    expect((await sendEvent(created.api_key)).status).toBe(201);
+    expect((await sendEvent(t, created.api_key, 'crm_synced')).status).toBe(201);
     // The port noted the use; the list shows it.
     const used = (await fetchApiKeys(as.admin, tenantId)).keys.find(
       (key) => key.key_id === created.key_id,
@@ -106,7 +84,7 @@ describe('integrations and API keys through the dashboard data layer', () => {
       (key) => key.key_id === created.key_id,
     )!;
     expect(apiKeyState(afterRevoke)).toBe('revoked');
-    const answer = await sendEvent(created.api_key);
+    const answer = await sendEvent(t, created.api_key, 'crm_synced');
     expect(answer.status).toBe(401);
     expect(answer.body.error).toBe('unauthorized');
   });
@@ -154,7 +132,7 @@ describe('integrations and API keys through the dashboard data layer', () => {
         (row) => row.key_id === key.keyId,
       );
       expect(listed?.revoked_at).toBeNull();
-      expect((await sendEvent(key.apiKey)).status).toBe(201);
+      expect((await sendEvent(t, key.apiKey, 'crm_synced')).status).toBe(201);
     },
   );
 
@@ -178,6 +156,6 @@ describe('integrations and API keys through the dashboard data layer', () => {
     expect([keyRefusal.message, keyRefusal.status]).toEqual(['Not found.', 404]);
     const revokeRefusal = await refusal(revokeApiKey(as.otherAdmin, key.keyId));
     expect([revokeRefusal.message, revokeRefusal.status]).toEqual(['Not found.', 404]);
-    expect((await sendEvent(key.apiKey)).status).toBe(201);
+    expect((await sendEvent(t, key.apiKey, 'crm_synced')).status).toBe(201);
   });
 });

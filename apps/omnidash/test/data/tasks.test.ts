@@ -3,7 +3,6 @@ import { startTestStack, type TestStack } from '@omnihub/local-stack/testing';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { QueryClient } from '@tanstack/react-query';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/data/errors.ts';
 import type { RowChange } from '../../src/data/realtime/changes.ts';
 import { taskKeys, type TaskListParams } from '../../src/data/tasks/keys.ts';
 import { approveTask } from '../../src/data/tasks/tasks-approve-mutation.ts';
@@ -17,6 +16,7 @@ import { rejectTask } from '../../src/data/tasks/tasks-reject-mutation.ts';
 import { retryTask } from '../../src/data/tasks/tasks-retry-mutation.ts';
 import { fetchIntegrations } from '../../src/data/integrations/integrations-query.ts';
 import type { TaskPage } from '../../src/data/tasks/types.ts';
+import { refusal } from './support.ts';
 
 let t: TestStack;
 let apex: IssuedKey;
@@ -73,16 +73,6 @@ async function work(
     ...outcome,
   });
   expect(done.status).toBe(200);
-}
-
-/** What a refused call threw. */
-async function refusal(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(DataError);
-  return error as DataError;
 }
 
 beforeAll(async () => {

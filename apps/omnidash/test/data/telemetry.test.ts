@@ -3,7 +3,6 @@ import { startTestStack, type TestStack } from '@omnihub/local-stack/testing';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { QueryClient } from '@tanstack/react-query';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/data/errors.ts';
 import type { RowChange } from '../../src/data/realtime/changes.ts';
 import { telemetryKeys } from '../../src/data/telemetry/keys.ts';
 import {
@@ -19,6 +18,7 @@ import {
   panelNumbers,
 } from '../../src/data/telemetry/telemetry-stats-query.ts';
 import { fetchWorkers, isOnline } from '../../src/data/workers/workers-query.ts';
+import { refusal } from './support.ts';
 
 let t: TestStack;
 let leadGen: IssuedKey;
@@ -119,8 +119,7 @@ describe('fetchTelemetryStats', () => {
   });
 
   it('refuses a caller who is not signed in', async () => {
-    const error = await fetchTelemetryStats(t.supabase(), leadGen.tenantId, null).catch((e) => e);
-    expect(error).toBeInstanceOf(DataError);
+    const error = await refusal(fetchTelemetryStats(t.supabase(), leadGen.tenantId, null));
     expect(error).toMatchObject({ code: '42501' });
   });
 });
