@@ -21,6 +21,7 @@ import {
   type DemoOperator,
 } from './demo.ts';
 import { createJwtKit, type JwtKit } from './jwt.ts';
+import { LEASE_SWEEP_MS, startLeaseSweeper } from './lease-sweeper.ts';
 import { attachRealtime, type RealtimeServer } from './realtime/server.ts';
 import { createRestApp } from './rest/app.ts';
 
@@ -39,6 +40,8 @@ export interface LocalStackOptions {
   dashboardDir?: string;
   /** The demo admin's password; derived from the local secret when absent. */
   adminPassword?: string;
+  /** How often expired leases are reclaimed in the background (pg_cron's job in production). */
+  leaseSweepMs?: number;
   log?: PortLogger;
 }
 
@@ -116,11 +119,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const operator = await ensureDemoOperator(admin, localSecret, options.adminPassword);
     const jwt = await createJwtKit(localSecret);
 
+    const log = options.log ?? problemsToStderr;
+    const sweeper = startLeaseSweeper(admin, options.leaseSweepMs ?? LEASE_SWEEP_MS, log);
+    cleanups.push(() => sweeper.stop());
+
     const portSql = connectDatabase(databaseUrl, { max: 10, applicationName: 'omnilink-port' });
     cleanups.push(() => portSql.end({ timeout: 2 }));
     const signals = await TaskSignals.listen(portSql);
     cleanups.push(() => signals.close());
-    const log = options.log ?? problemsToStderr;
     const portApp = createPortApp({
       sql: portSql,
       env: options.env,

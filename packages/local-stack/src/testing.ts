@@ -47,7 +47,7 @@ export interface TestStack {
 /** The real local stack (the port over HTTP under /functions/v1) on a fresh test database. */
 export async function startTestStack(
   env: Record<string, string | undefined> = {},
-  options: { dashboardDir?: string } = {},
+  options: { dashboardDir?: string; leaseSweepMs?: number } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'omnihub-stack-test-'));
@@ -57,6 +57,7 @@ export async function startTestStack(
     databaseUrl: db.url,
     env,
     dashboardDir: options.dashboardDir,
+    leaseSweepMs: options.leaseSweepMs,
   });
   return {
     db,
