@@ -110,6 +110,12 @@ export async function arrangeTenant(sql: Sql, slug: string): Promise<TenantFixtu
   const failedTaskId = await insertTask(sql, key.tenantId, {});
   await failTask(sql, failedTaskId);
 
+  // The runner's switches: a paused target and a limited action.
+  await sql`insert into public.task_targets (tenant_id, target, paused) values (${key.tenantId}, 'paused-target', true)`;
+  await sql`
+    insert into public.task_action_limits (tenant_id, target, action, max_running)
+    values (${key.tenantId}, 'lead-gen', 'limited', 2)`;
+
   const users = {} as Record<MemberRole, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     users[role] = await createUser(sql, `${role}@${slug}.test`);

@@ -18,6 +18,8 @@ const TENANT_TABLES = [
   ['tasks', 'tenant_id'],
   ['task_attempts', 'tenant_id'],
   ['workers', 'tenant_id'],
+  ['task_targets', 'tenant_id'],
+  ['task_action_limits', 'tenant_id'],
 ] as const;
 
 const OMNILINK_TABLES = ['api_key_secrets', 'api_key_rate_windows'] as const;

@@ -199,6 +199,29 @@ const RPCS: RpcCase[] = [
       expect(row).toEqual({ status: 'queued', attempts: 0, error: null });
     },
   },
+  {
+    name: 'set_target_paused',
+    minRole: 'operator',
+    call: (tx, t) => tx`select public.set_target_paused(${t.tenantId}::uuid, ${t.newAction}, true)`,
+    checkEffect: async (t, callerId) => {
+      const rows = await sql`
+        select paused, updated_by from public.task_targets
+        where tenant_id = ${t.tenantId} and target = ${t.newAction}`;
+      expect(rows).toEqual([{ paused: true, updated_by: callerId }]);
+    },
+  },
+  {
+    name: 'set_action_limit',
+    minRole: 'admin',
+    call: (tx, t) =>
+      tx`select public.set_action_limit(${t.tenantId}::uuid, 'lead-gen', ${t.newAction}, 3)`,
+    checkEffect: async (t, callerId) => {
+      const rows = await sql`
+        select max_running, updated_by from public.task_action_limits
+        where tenant_id = ${t.tenantId} and target = 'lead-gen' and action = ${t.newAction}`;
+      expect(rows).toEqual([{ max_running: 3, updated_by: callerId }]);
+    },
+  },
 ];
 
 /** [name, case] pairs, so test names read `calling create_task` rather than quoting the name. */
