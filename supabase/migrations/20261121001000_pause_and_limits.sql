@@ -44,6 +44,20 @@ create policy task_action_limits_select_members on public.task_action_limits
 
 alter publication supabase_realtime add table public.task_targets, public.task_action_limits;
 
+-- The targets' and actions' format (as tasks_target_format checks it), as
+-- the RPCs' clear 22023 rather than a constraint violation.
+create function omnilink.require_identifier(p_field text, p_value text) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_value is null or p_value !~ '^[a-z0-9_.:-]{1,100}$' then
+    raise exception '% must be 1-100 characters of a-z, 0-9, ''_'', ''.'', '':'' or ''-''.', p_field
+      using errcode = '22023';
+  end if;
+end
+$$;
+
 create function public.set_target_paused(p_tenant_id uuid, p_target text, p_paused boolean)
 returns public.task_targets
 language plpgsql security definer
@@ -53,10 +67,7 @@ declare
   v_row public.task_targets;
 begin
   perform omnilink.require_role(p_tenant_id, 'operator');
-  if p_target is null or p_target !~ '^[a-z0-9_.:-]{1,100}$' then
-    raise exception 'target must be 1-100 characters of a-z, 0-9, ''_'', ''.'', '':'' or ''-''.'
-      using errcode = '22023';
-  end if;
+  perform omnilink.require_identifier('target', p_target);
   if p_paused is null then
     raise exception 'paused must be true or false.' using errcode = '22023';
   end if;
@@ -85,14 +96,8 @@ declare
   v_row public.task_action_limits;
 begin
   perform omnilink.require_role(p_tenant_id, 'admin');
-  if p_target is null or p_target !~ '^[a-z0-9_.:-]{1,100}$' then
-    raise exception 'target must be 1-100 characters of a-z, 0-9, ''_'', ''.'', '':'' or ''-''.'
-      using errcode = '22023';
-  end if;
-  if p_action is null or p_action !~ '^[a-z0-9_.:-]{1,100}$' then
-    raise exception 'action must be 1-100 characters of a-z, 0-9, ''_'', ''.'', '':'' or ''-''.'
-      using errcode = '22023';
-  end if;
+  perform omnilink.require_identifier('target', p_target);
+  perform omnilink.require_identifier('action', p_action);
   if p_max_running is null then
     delete from public.task_action_limits l
     where l.tenant_id = p_tenant_id and l.target = p_target and l.action = p_action
