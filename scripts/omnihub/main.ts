@@ -5,6 +5,7 @@
  * agent settings of this directory (OMNIHUB_* from the environment or ./.env).
  */
 import { ConfigError, OmniHubError } from '@omnihub/connector';
+import { ALL_SCOPES } from '@omnihub/contracts';
 import { runDoctor } from './doctor.ts';
 import { KEYS_USAGE, runKeys } from './keys-command.ts';
 import { runStatus } from './status.ts';
@@ -17,7 +18,7 @@ ${KEYS_USAGE}
   pnpm omnihub status [--json] task counts and live workers for the key's target
 ${TASKS_USAGE}
 
-Scopes: events:write, tasks:create, tasks:claim, tasks:complete.
+Scopes: ${ALL_SCOPES.join(', ')}.
 keys: uses DATABASE_URL when set, else the embedded database in OMNIHUB_DATA_DIR (default .omnihub).
 doctor, status, tasks: use OMNIHUB_BASE_URL, OMNIHUB_API_KEY, OMNIHUB_SOURCE, OMNIHUB_WORKER_ID.`;
 

@@ -233,8 +233,42 @@ describe('pnpm omnihub tasks and status', () => {
     expect(text.output).toMatch(
       /workers seen in the last minute \(1\):\n  apex-worker-1  last seen \d+ s ago  last claim \d+ s ago/,
     );
+    expect(text.output).toMatch(/^paused: no\naction limits: none$/m);
     const json = StatsResponse.parse(JSON.parse((await omnihub(['status', '--json'])).output));
     expect(json.tasks.running).toBe(1);
+  });
+
+  it('prints the pause and the action limits an operator and an admin set', async () => {
+    await t.db.sql`delete from tasks`;
+    await omnihub(['tasks', 'create', '--action', 'echo']);
+    const [{ r }] = (await t.db
+      .sql`select omnilink.port_claim_tasks(${key.keyId}, encode(s.secret_sha256, 'hex'), 'apex-worker-1', 1, 60, null, true) as r
+           from api_keys k join omnilink.api_key_secrets s on s.api_key_id = k.id where k.key_id = ${key.keyId}`) as any;
+    expect(r.tasks).toHaveLength(1);
+    await t.db.sql`
+      insert into public.task_targets (tenant_id, target, paused) values (${key.tenantId}, 'apex-sales', true)
+      on conflict (tenant_id, target) do update set paused = true`;
+    await t.db.sql`
+      insert into public.task_action_limits (tenant_id, target, action, max_running)
+      values (${key.tenantId}, 'apex-sales', 'echo', 2), (${key.tenantId}, 'apex-sales', 'call_lead', 1)`;
+    try {
+      const text = await omnihub(['status']);
+      expect(text.code).toBe(0);
+      expect(text.output).toMatch(
+        /^paused: yes — workers get no task until an operator resumes the target \(OmniDash → Runner\)\naction limits: call_lead 0 of 1 running · echo 1 of 2 running$/m,
+      );
+      const json = StatsResponse.parse(JSON.parse((await omnihub(['status', '--json'])).output));
+      expect(json).toMatchObject({
+        paused: true,
+        limits: [
+          { action: 'call_lead', max_running: 1, running: 0 },
+          { action: 'echo', max_running: 2, running: 1 },
+        ],
+      });
+    } finally {
+      await t.db.sql`delete from public.task_targets where tenant_id = ${key.tenantId}`;
+      await t.db.sql`delete from public.task_action_limits where tenant_id = ${key.tenantId}`;
+    }
   });
 
   it('needs only the URL and the key: the source comes from the key', async () => {

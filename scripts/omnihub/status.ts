@@ -21,6 +21,16 @@ export function formatStatus(stats: StatsResponse, now: Date): string {
   const lines = [
     `${stats.target} tasks: ${counts}`,
     `finished in the last 5 minutes: ${stats.finished_last_5m} · oldest ready task: ${stats.oldest_ready_age_seconds === null ? 'none waiting' : `${stats.oldest_ready_age_seconds} s`}`,
+    stats.paused
+      ? 'paused: yes — workers get no task until an operator resumes the target (OmniDash → Runner)'
+      : 'paused: no',
+    `action limits: ${
+      stats.limits.length === 0
+        ? 'none'
+        : stats.limits
+            .map((limit) => `${limit.action} ${limit.running} of ${limit.max_running} running`)
+            .join(' · ')
+    }`,
   ];
   if (stats.workers.length === 0) {
     lines.push('no worker seen in the last minute');

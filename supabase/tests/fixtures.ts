@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '@omnihub/database';
+import { ALL_SCOPES } from '@omnihub/contracts';
 import { issueKey, type IssuedKey } from '@omnihub/database/testing';
 
 export type MemberRole = 'viewer' | 'operator' | 'admin';
@@ -82,7 +83,13 @@ export interface TenantFixture {
  * waiting-for-approval and a failed task; plus one member of each role.
  */
 export async function arrangeTenant(sql: Sql, slug: string): Promise<TenantFixture> {
-  const key = await issueKey(sql, { tenant: slug, source: 'lead-gen', maxRpm: 1000 });
+  // Every scope, so each omnilink.port_* function accepts the key.
+  const key = await issueKey(sql, {
+    tenant: slug,
+    source: 'lead-gen',
+    maxRpm: 1000,
+    scopes: ALL_SCOPES,
+  });
   const keyHash = sha256Hex(secretOf(key.apiKey));
 
   const events = [1, 2].map((n) => ({
@@ -115,6 +122,9 @@ export async function arrangeTenant(sql: Sql, slug: string): Promise<TenantFixtu
   await sql`
     insert into public.task_action_limits (tenant_id, target, action, max_running)
     values (${key.tenantId}, 'lead-gen', 'limited', 2)`;
+  await sql`
+    insert into public.task_schedules (tenant_id, name, cron, target, action)
+    values (${key.tenantId}, 'nightly', '0 3 * * *', 'lead-gen', 'refresh_queue')`;
 
   const users = {} as Record<MemberRole, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {

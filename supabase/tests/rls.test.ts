@@ -20,6 +20,7 @@ const TENANT_TABLES = [
   ['workers', 'tenant_id'],
   ['task_targets', 'tenant_id'],
   ['task_action_limits', 'tenant_id'],
+  ['task_schedules', 'tenant_id'],
 ] as const;
 
 const OMNILINK_TABLES = ['api_key_secrets', 'api_key_rate_windows'] as const;
@@ -227,6 +228,7 @@ describe('omnilink internals', () => {
     port_stats: (tx, w) => tx`select omnilink.port_stats(${w.a.key.keyId}, ${w.a.keyHash})`,
     port_get_task: (tx, w) =>
       tx`select omnilink.port_get_task(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid)`,
+    port_metrics: (tx, w) => tx`select omnilink.port_metrics(${w.a.key.keyId}, ${w.a.keyHash})`,
   };
   const portFunctions = Object.keys(PORT_CALLS);
   const apiActors = (w: World): [string, Actor][] => [

@@ -36,6 +36,7 @@ interface Targets {
   waitingTaskId: string;
   queuedTaskId: string;
   failedTaskId: string;
+  scheduleId: string;
   /** Unused source and action names, so a created row is recognisable. */
   newSource: string;
   newAction: string;
@@ -48,7 +49,12 @@ async function freshTargets(tenant: TenantFixture): Promise<Targets> {
   const key = await issueKey(sql, { tenant: tenant.slug, source: `rpc-${n}` });
   const failedTaskId = await insertTask(sql, tenant.tenantId, {});
   await failTask(sql, failedTaskId);
+  const [schedule] = await sql`
+    insert into public.task_schedules (tenant_id, name, cron, target, action)
+    values (${tenant.tenantId}, ${`schedule-${n}`}, '*/5 * * * *', 'lead-gen', 'echo')
+    returning id`;
   return {
+    scheduleId: schedule!.id as string,
     tenantId: tenant.tenantId,
     integrationId: key.integrationId,
     keyId: key.keyId,
@@ -69,6 +75,7 @@ function missingTargets(): Targets {
     waitingTaskId: randomUUID(),
     queuedTaskId: randomUUID(),
     failedTaskId: randomUUID(),
+    scheduleId: randomUUID(),
     newSource: 'new-source-missing',
     newAction: 'new-action-missing',
   };
@@ -162,6 +169,23 @@ const RPCS: RpcCase[] = [
     },
   },
   {
+    name: 'create_task_chain',
+    minRole: 'operator',
+    call: (tx, t) => {
+      const step = { target: 'lead-gen', action: t.newAction };
+      return tx`select public.create_task_chain(${t.tenantId}::uuid, ${tx.json([step, step])}::jsonb)`;
+    },
+    checkEffect: async (t, callerId) => {
+      const rows = await sql`
+        select cardinality(depends_on) as deps, created_by from public.tasks
+        where tenant_id = ${t.tenantId} and action = ${t.newAction} order by cardinality(depends_on)`;
+      expect(rows).toEqual([
+        { deps: 0, created_by: callerId },
+        { deps: 1, created_by: callerId },
+      ]);
+    },
+  },
+  {
     name: 'approve_task',
     minRole: 'operator',
     call: (tx, t) => tx`select public.approve_task(${t.waitingTaskId}::uuid)`,
@@ -200,6 +224,17 @@ const RPCS: RpcCase[] = [
     },
   },
   {
+    name: 'retry_tasks',
+    minRole: 'operator',
+    call: (tx, t) =>
+      tx`select public.retry_tasks(${t.tenantId}::uuid, ${`{${t.failedTaskId}}`}::uuid[])`,
+    checkEffect: async (t) => {
+      const [row] =
+        await sql`select status, attempts, error from public.tasks where id = ${t.failedTaskId}`;
+      expect(row).toEqual({ status: 'queued', attempts: 0, error: null });
+    },
+  },
+  {
     name: 'set_target_paused',
     minRole: 'operator',
     call: (tx, t) => tx`select public.set_target_paused(${t.tenantId}::uuid, ${t.newAction}, true)`,
@@ -220,6 +255,36 @@ const RPCS: RpcCase[] = [
         select max_running, updated_by from public.task_action_limits
         where tenant_id = ${t.tenantId} and target = 'lead-gen' and action = ${t.newAction}`;
       expect(rows).toEqual([{ max_running: 3, updated_by: callerId }]);
+    },
+  },
+  {
+    name: 'save_schedule',
+    minRole: 'operator',
+    call: (tx, t) =>
+      tx`select public.save_schedule(${t.tenantId}::uuid, null, ${t.newAction}, '@daily', 'UTC', 'lead-gen', ${t.newAction})`,
+    checkEffect: async (t, callerId) => {
+      const rows = await sql`
+        select cron, action, created_by from public.task_schedules
+        where tenant_id = ${t.tenantId} and name = ${t.newAction}`;
+      expect(rows).toEqual([{ cron: '@daily', action: t.newAction, created_by: callerId }]);
+    },
+  },
+  {
+    name: 'set_schedule_enabled',
+    minRole: 'operator',
+    call: (tx, t) => tx`select public.set_schedule_enabled(${t.scheduleId}::uuid, false)`,
+    checkEffect: async (t, callerId) => {
+      const [row] =
+        await sql`select enabled, updated_by from public.task_schedules where id = ${t.scheduleId}`;
+      expect(row).toEqual({ enabled: false, updated_by: callerId });
+    },
+  },
+  {
+    name: 'delete_schedule',
+    minRole: 'operator',
+    call: (tx, t) => tx`select public.delete_schedule(${t.scheduleId}::uuid)`,
+    checkEffect: async (t) => {
+      expect(await sql`select 1 from public.task_schedules where id = ${t.scheduleId}`).toEqual([]);
     },
   },
 ];

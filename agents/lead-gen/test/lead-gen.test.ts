@@ -8,14 +8,18 @@ import {
   type RunningProcess,
 } from '@omnihub/database/testing';
 import { startTestStack, type TestStack } from '@omnihub/local-stack/testing';
+import { ResultEnvelope } from '@omnihub/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROVENANCE, type ScoredLead } from '../src/envelopes.ts';
 import { SAMPLE_LEADS, rescoreQueue } from '../src/leads.ts';
 import {
   QUALITY_WEIGHTS,
+  discoverLeads,
+  enrichLead,
   priorityFor,
+  scoreLead,
   type EnrichedLead,
   type Lead,
-  type LeadScore,
 } from '../src/pipeline.ts';
 
 const [node, args] = tsxCommand('agents/lead-gen/src/main.ts');
@@ -46,9 +50,18 @@ function leadGen(
 }
 
 /** Through the port, as an operator or another agent would. */
-function task(action: string, payload: Record<string, unknown>) {
-  return t.createTask(key, { target: 'lead-gen', action, payload });
+function task(action: string, payload: Record<string, unknown>, dependsOn: string[] = []) {
+  return t.createTask(key, { target: 'lead-gen', action, payload, depends_on: dependsOn });
 }
+
+/** A finished task's output, checked as a result envelope. */
+function envelopeOf(row: { [column: string]: unknown }): ResultEnvelope {
+  return ResultEnvelope.parse(row.output);
+}
+
+/** Records without their provenance. */
+const withoutProvenance = <T>(records: { provenance: unknown }[]) =>
+  records.map(({ provenance: _provenance, ...fields }) => fields as T);
 
 async function finished(id: string) {
   await expect
@@ -136,37 +149,50 @@ describe('pnpm lead-gen (worker)', () => {
     expect(event).toEqual({ type: 'queue_seeded', data: { queue_size, qualified_leads } });
   });
 
-  it('runs Discovery → Enrichment → Scoring; the scores follow the formula', async () => {
+  it('runs Discovery → Enrichment → Scoring; each returns an envelope, the scores follow the formula', async () => {
     const criteria = {
       industry: ['SaaS', 'FinTech'],
       location: ['UK', 'Ireland'],
       employee_count: { min: 10, max: 500 },
     };
-    const discovered = await finished(
-      await task('discover_leads', {
-        goal_criteria: criteria,
-        target_metrics: { companies_to_find: 5 },
-      }),
-    );
+    const discoverTask = await task('discover_leads', {
+      goal_criteria: criteria,
+      target_metrics: { companies_to_find: 5 },
+    });
+    const discovered = await finished(discoverTask);
     expect(discovered.status).toBe('succeeded');
-    const leads = discovered.output.leads as Lead[];
+    const discovery = envelopeOf(discovered);
+    // No run_id in the payload: the task's id is the run.
+    expect(discovery.metadata).toMatchObject({
+      run_id: discoverTask,
+      agent: 'lead-gen',
+      action: 'discover_leads',
+    });
+    const leads = withoutProvenance<Lead>(discovery.records);
     expect(leads.length).toBeGreaterThan(0);
+    expect(discovery.metadata.summary).toMatchObject({ items_created: leads.length });
     for (const lead of leads) {
       expect(criteria.industry).toContain(lead.industry);
       expect(criteria.location).toContain(lead.location);
     }
+    for (const record of discovery.records)
+      expect(record.provenance).toMatchObject({ ...PROVENANCE.discovery, task_id: discoverTask });
 
-    const enriched = (await finished(await task('enrich_lead', { leads }))).output
-      .leads as EnrichedLead[];
+    const enrichment = envelopeOf(await finished(await task('enrich_lead', { leads })));
+    const enriched = withoutProvenance<EnrichedLead>(enrichment.records);
     expect(enriched.map((lead) => lead.lead_id)).toEqual(leads.map((lead) => lead.lead_id));
+    expect(enrichment.records[0]!.provenance.source).toBe(PROVENANCE.enrichment.source);
 
     const scoreTask = await task('score_lead', {
       leads: enriched,
       goal_criteria: criteria,
       target_metrics: { min_quality_score: 4 },
     });
-    const scored = await finished(scoreTask);
-    const scores = scored.output.scores as LeadScore[];
+    const scored = envelopeOf(await finished(scoreTask));
+    const scores = withoutProvenance<ScoredLead>(scored.records);
+    expect(scores.map((score) => score.lead_id).sort()).toEqual(
+      leads.map((lead) => lead.lead_id).sort(),
+    );
     for (const score of scores) {
       const { criteria_match, data_completeness, enrichment_quality, buying_signals } =
         score.components;
@@ -182,22 +208,103 @@ describe('pnpm lead-gen (worker)', () => {
       expect(score.priority).toBe(priorityFor(score.quality_score));
     }
     const qualified = scores.filter((score) => score.quality_score >= 4);
-    expect(scored.output.qualified_count).toBe(qualified.length);
+    expect(scored.metadata.summary?.qualified_count).toBe(qualified.length);
     const events = await t.db
       .sql`select data from telemetry_events where type = 'lead_qualified' and idempotency_key like ${`lead-gen:task:${scoreTask}:%`} order by data->>'lead_id'`;
     expect(events.map((e) => e.data)).toEqual(
       qualified
-        .map((score) => {
-          const lead = enriched.find((l) => l.lead_id === score.lead_id)!;
-          return {
-            lead_id: lead.lead_id,
-            url: lead.url,
-            role: lead.role,
-            score: Math.round((score.quality_score / 5) * 100) / 100,
-          };
-        })
+        .map((score) => ({
+          lead_id: score.lead_id,
+          url: score.url,
+          role: score.role,
+          score: Math.round((score.quality_score / 5) * 100) / 100,
+        }))
         .sort((a, b) => a.lead_id.localeCompare(b.lead_id)),
     );
+  });
+
+  it('runs a chain: enrichment and scoring read their leads from the tasks they depend on', async () => {
+    const criteria = { industry: ['HealthTech'], employee_count: { min: 20 } };
+    const runId = `chain-${crypto.randomUUID()}`;
+    const discover = await task('discover_leads', {
+      run_id: runId,
+      goal_criteria: criteria,
+      target_metrics: { companies_to_find: 4 },
+    });
+    const enrich = await task('enrich_lead', { run_id: runId }, [discover]);
+    const score = await task(
+      'score_lead',
+      { run_id: runId, goal_criteria: criteria, target_metrics: { min_quality_score: 3 } },
+      [enrich],
+    );
+    const scoring = await finished(score);
+    expect(scoring.status).toBe('succeeded');
+    const enrichment = envelopeOf(await finished(enrich));
+    expect(enrichment.metadata).toMatchObject({
+      run_id: runId,
+      summary: { enriched_count: 4, input_tasks: discover },
+    });
+
+    // What the pipeline gives for the same criteria when called directly.
+    const expected = discoverLeads({
+      goal_criteria: criteria,
+      target_metrics: { companies_to_find: 4 },
+    })
+      .leads.map(enrichLead)
+      .map((lead) => ({ lead_id: lead.lead_id, score: scoreLead(lead, criteria).quality_score }))
+      .sort((a, b) => b.score - a.score);
+    const result = envelopeOf(scoring);
+    expect(result.metadata).toMatchObject({
+      run_id: runId,
+      action: 'score_lead',
+      summary: { items_updated: 4, input_tasks: enrich, min_quality_score: 3 },
+    });
+    expect(
+      withoutProvenance<ScoredLead>(result.records).map((r) => ({
+        lead_id: r.lead_id,
+        score: r.quality_score,
+      })),
+    ).toEqual(expected);
+    for (const record of result.records)
+      expect(record.provenance).toMatchObject({ ...PROVENANCE.scoring, task_id: score });
+  });
+
+  it('fails a discovery with an impossible employee range at once, which cancels its chain', async () => {
+    const discover = await task('discover_leads', {
+      goal_criteria: { employee_count: { min: 500, max: 10 } },
+    });
+    const enrich = await task('enrich_lead', {}, [discover]);
+    const score = await task('score_lead', {}, [enrich]);
+    expect(await finished(discover)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/goal_criteria\.employee_count\.min: min must not be above max/),
+    });
+    for (const id of [enrich, score])
+      expect(await finished(id)).toMatchObject({ status: 'canceled', error: 'dependency_failed' });
+  });
+
+  it('fails a chained enrichment at once when its dependency’s output is not an envelope', async () => {
+    const echo = await task('echo', { message: 'not leads' });
+    const enrich = await task('enrich_lead', {}, [echo]);
+    expect(await finished(enrich)).toMatchObject({
+      status: 'failed',
+      error: `enrich_lead reads its leads from task ${echo} (echo), whose output is not a result envelope (metadata: Invalid input: expected object, received undefined)`,
+    });
+    const [row] = await t.db.sql`select attempts from tasks where id = ${enrich}`;
+    expect(row!.attempts).toBe(1);
+  });
+
+  it('fails a chained scoring at once when its dependency holds leads that were never enriched', async () => {
+    const discover = await task('discover_leads', { target_metrics: { companies_to_find: 1 } });
+    const score = await task('score_lead', {}, [discover]);
+    expect(await finished(score)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(
+        new RegExp(
+          `^score_lead reads its leads from task ${discover} \\(discover_leads\\), whose record 0 is not a lead this stage can use \\(enrichment: `,
+        ),
+      ),
+    });
   });
 
   it('fails enrich_lead at once when a lead lacks fields the pipeline needs', async () => {

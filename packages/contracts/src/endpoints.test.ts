@@ -57,4 +57,18 @@ describe('ENDPOINTS', () => {
       'tasks:create',
     ]);
   });
+
+  it('gives metrics:read nothing but the metrics and asking what the key is', () => {
+    expect(
+      endpoints
+        .filter(([, e]) => e.scopes?.includes('metrics:read'))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['metrics', 'whoami']);
+    expect(ENDPOINTS.metrics.scopes).toEqual(['metrics:read']);
+  });
+
+  it('lets every scope ask what its key is', () => {
+    expect([...ENDPOINTS.whoami.scopes].sort()).toEqual([...Scope.options].sort());
+  });
 });

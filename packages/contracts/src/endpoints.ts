@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ErrorCode } from './errors.ts';
 import {
   EmitEventBatchRequestBody,
@@ -23,7 +23,21 @@ import {
 export interface EndpointResponse {
   description: string;
   schema: z.ZodType;
+  /** The response's media type; JSON unless given. */
+  mediaType?: string;
 }
+
+/** GET /metrics answers in the Prometheus text exposition format, version 0.0.4. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** GET /metrics: Prometheus text, one sample a line (not JSON). */
+export const MetricsResponse = z.string().meta({
+  description:
+    'Prometheus text exposition format 0.0.4: `# HELP` and `# TYPE` lines, then one `name{label="value"} number` line per sample.',
+  examples: [
+    '# HELP omnihub_tasks Tasks of the tenant now, by target and status.\n# TYPE omnihub_tasks gauge\nomnihub_tasks{target="apex-sales",status="queued"} 3\n',
+  ],
+});
 
 /** One endpoint of the port: the single description that routing, scopes and OpenAPI all read. */
 export interface Endpoint {
@@ -147,7 +161,7 @@ export const ENDPOINTS = {
     path: '/whoami',
     summary:
       'What the presented key is: its source, tenant, scopes, limit and expiry. Any valid key may ask.',
-    scopes: ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete'],
+    scopes: ['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete', 'metrics:read'],
     responses: { 200: { description: 'The key.', schema: WhoAmIResponse } },
     errors: AUTHENTICATED_ERRORS,
   },
@@ -158,6 +172,21 @@ export const ENDPOINTS = {
       "The key's target now: tasks by status, tasks finished in the last 5 minutes, the oldest ready task's age, workers seen in the last minute.",
     scopes: ['tasks:create', 'tasks:claim', 'tasks:complete'],
     responses: { 200: { description: 'The statistics.', schema: StatsResponse } },
+    errors: AUTHENTICATED_ERRORS,
+  },
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    summary:
+      "Prometheus metrics of the key's whole tenant: tasks by target and status, finished tasks, events by source and type, online workers, the oldest ready task's age.",
+    scopes: ['metrics:read'],
+    responses: {
+      200: {
+        description: 'The metrics, in the Prometheus text format.',
+        schema: MetricsResponse,
+        mediaType: METRICS_CONTENT_TYPE,
+      },
+    },
     errors: AUTHENTICATED_ERRORS,
   },
   getTask: {

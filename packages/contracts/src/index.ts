@@ -1,6 +1,7 @@
 export * from './common.ts';
 export * from './dashboard-config.ts';
 export * from './endpoints.ts';
+export * from './envelope.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './health.ts';

@@ -175,6 +175,19 @@ describe('buildOpenApiDocument', () => {
     expect(schema?.additionalProperties).toBe(false);
   });
 
+  it('describes GET /metrics as Prometheus text, a string, not JSON', () => {
+    const ok = operation(ENDPOINTS.metrics).responses['200'];
+    expect(Object.keys(ok?.content ?? {})).toEqual(['text/plain; version=0.0.4; charset=utf-8']);
+    expect(ok?.content?.['text/plain; version=0.0.4; charset=utf-8']?.schema).toEqual({
+      $ref: '#/components/schemas/MetricsResponse',
+    });
+    expect(doc.components.schemas).toHaveProperty(['MetricsResponse', 'type'], 'string');
+    // Its errors stay JSON, like every other endpoint's.
+    expect(operation(ENDPOINTS.metrics).responses['403']?.content).toHaveProperty([
+      'application/json',
+    ]);
+  });
+
   it('is plain JSON (survives a round trip unchanged)', () => {
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENDPOINTS, type Endpoint } from './endpoints.ts';
+import { ENDPOINTS, MetricsResponse, type Endpoint } from './endpoints.ts';
 import { ERROR_STATUS, ErrorResponse, type ErrorCode } from './errors.ts';
 import {
   EmitEventBatchRequestBody,
@@ -42,6 +42,7 @@ const RESPONSE_SCHEMAS = {
   HeartbeatResponse,
   WhoAmIResponse,
   StatsResponse,
+  MetricsResponse,
   ErrorResponse,
 };
 
@@ -92,7 +93,11 @@ export function buildOpenApiDocument(options: { version: string; serverUrl?: str
             status,
             {
               description: response.description,
-              content: { 'application/json': { schema: ref(responses.refOf, response.schema) } },
+              content: {
+                [response.mediaType ?? 'application/json']: {
+                  schema: ref(responses.refOf, response.schema),
+                },
+              },
             },
           ]),
         ),

@@ -170,6 +170,16 @@ export const StatsResponse = z.object({
       last_claim_at: Timestamp.nullable(),
     }),
   ),
+  /** Whether an operator paused the target: claims hand out nothing until it is resumed. */
+  paused: z.boolean(),
+  /** Concurrency limits on the target's actions (set by admins), by action, with how many run now. */
+  limits: z.array(
+    z.object({
+      action: z.string(),
+      max_running: z.int().min(1),
+      running: z.int().min(0),
+    }),
+  ),
   generated_at: Timestamp,
 });
 export type StatsResponse = z.infer<typeof StatsResponse>;

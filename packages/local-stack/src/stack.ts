@@ -22,6 +22,7 @@ import {
 } from './demo.ts';
 import { createJwtKit, type JwtKit } from './jwt.ts';
 import { LEASE_SWEEP_MS, startLeaseSweeper } from './lease-sweeper.ts';
+import { SCHEDULE_TICK_MS, startScheduleTicker } from './schedule-ticker.ts';
 import { attachRealtime, type RealtimeServer } from './realtime/server.ts';
 import { createRestApp } from './rest/app.ts';
 
@@ -42,6 +43,8 @@ export interface LocalStackOptions {
   adminPassword?: string;
   /** How often expired leases are reclaimed in the background (pg_cron's job in production). */
   leaseSweepMs?: number;
+  /** How often due schedules are fired (pg_cron calling the omnilink-scheduler function in production). */
+  scheduleTickMs?: number;
   log?: PortLogger;
 }
 
@@ -111,7 +114,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       databaseUrl = postgres.url;
     }
 
-    const admin = connectDatabase(databaseUrl, { max: 1, applicationName: 'omnihub-dev' });
+    // The sweeper and the schedule ticker each hold one connection at most.
+    const admin = connectDatabase(databaseUrl, { max: 2, applicationName: 'omnihub-dev' });
     cleanups.push(() => admin.end({ timeout: 2 }));
     await migrateDatabase(admin, { seed: true });
     const localSecret = await loadLocalSecret(options.dataDir);
@@ -122,6 +126,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const log = options.log ?? problemsToStderr;
     const sweeper = startLeaseSweeper(admin, options.leaseSweepMs ?? LEASE_SWEEP_MS, log);
     cleanups.push(() => sweeper.stop());
+    const ticker = startScheduleTicker(admin, options.scheduleTickMs ?? SCHEDULE_TICK_MS, log);
+    cleanups.push(() => ticker.stop());
 
     const portSql = connectDatabase(databaseUrl, { max: 10, applicationName: 'omnilink-port' });
     cleanups.push(() => portSql.end({ timeout: 2 }));

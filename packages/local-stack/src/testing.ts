@@ -47,7 +47,7 @@ export interface TestStack {
 /** The real local stack (the port over HTTP under /functions/v1) on a fresh test database. */
 export async function startTestStack(
   env: Record<string, string | undefined> = {},
-  options: { dashboardDir?: string; leaseSweepMs?: number } = {},
+  options: { dashboardDir?: string; leaseSweepMs?: number; scheduleTickMs?: number } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'omnihub-stack-test-'));
@@ -58,6 +58,7 @@ export async function startTestStack(
     env,
     dashboardDir: options.dashboardDir,
     leaseSweepMs: options.leaseSweepMs,
+    scheduleTickMs: options.scheduleTickMs,
   });
   return {
     db,

@@ -9,6 +9,7 @@ import { killSwitch } from './middleware/kill-switch.ts';
 import { requestId } from './middleware/request-id.ts';
 import { eventRoutes } from './routes/events.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { TaskSignals } from './task-signals.ts';
 
@@ -71,6 +72,7 @@ export function createPortApp(options: PortAppOptions) {
   app.route('/', metaRoutes(deps));
   app.route('/', eventRoutes(deps));
   app.route('/', taskRoutes(deps));
+  app.route('/', metricsRoutes(deps));
 
   app.notFound(() => {
     throw new PortError('not_found', 'No such endpoint. See GET /omnilink-port/openapi.json.');

@@ -15,6 +15,17 @@ export interface EmitEventsResult {
   results: { idempotency_key: string; status: 'created' | 'duplicate'; id: string }[];
 }
 
+/** GET /metrics: the numbers of the key's whole tenant, as omnilink.port_metrics returns them. */
+export interface TenantMetrics {
+  /** Every status of every target the tenant has (tasks, integration or task_targets row), zeros included. */
+  tasks: { target: string; status: string; count: number }[];
+  events: { source: string; type: string; count: number }[];
+  /** Every integration's source, zeros included. */
+  workers_online: { source: string; count: number }[];
+  /** Only targets with a ready task. */
+  oldest_ready_age_seconds: { target: string; seconds: number }[];
+}
+
 export interface ClaimRound {
   tasks: Task[];
   tenant_id: string;
@@ -125,6 +136,11 @@ export function createPortDatabase(sql: Sql) {
 
     stats: (key: ApiKeyCredential) =>
       call<StatsResponse>(sql`select omnilink.port_stats(${key.keyId}, ${key.secretSha256}) as r`),
+
+    metrics: (key: ApiKeyCredential) =>
+      call<TenantMetrics>(
+        sql`select omnilink.port_metrics(${key.keyId}, ${key.secretSha256}) as r`,
+      ),
 
     getTask: (key: ApiKeyCredential, taskId: string) =>
       call<{ task: Task }>(

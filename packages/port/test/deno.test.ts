@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { ClaimTasksResponse, HealthResponse, TaskResponse } from '@omnihub/contracts';
+import {
+  ClaimTasksResponse,
+  HealthResponse,
+  METRICS_CONTENT_TYPE,
+  TaskResponse,
+} from '@omnihub/contracts';
 import { freePort } from '@omnihub/database';
 import {
   createTestDatabase,
@@ -121,5 +126,21 @@ describe('the Edge Function entry under Deno', () => {
     expect(refused).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
     const openapi = await call('GET', '/openapi.json');
     expect(openapi.body.openapi).toBe('3.1.0');
+  });
+
+  it('serves GET /metrics as Prometheus text', async () => {
+    const key = await issueKey(db.sql, {
+      tenant: 'acme',
+      source: 'lead-gen',
+      scopes: ['metrics:read'],
+    });
+    const response = await fetch(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${key.apiKey}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
+    const text = await response.text();
+    expect(text).toContain('# TYPE omnihub_tasks gauge\n');
+    expect(text).toContain('omnihub_events_total{source="apex-sales",type="call_attempted"} 1\n');
   });
 });

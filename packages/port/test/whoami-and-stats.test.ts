@@ -70,6 +70,37 @@ describe('GET /stats', () => {
     expect(stats.finished_last_5m).toBe(1);
     expect(stats.oldest_ready_age_seconds).toBeGreaterThanOrEqual(90);
     expect(stats.workers.map((w) => w.worker_id)).toEqual(['apex-1']);
+    expect(stats.paused).toBe(false);
+    expect(stats.limits).toEqual([]);
+  });
+
+  it('shows the target paused and its action limits with how many run now, as the dashboard set them', async () => {
+    const [queued] = await h.db.sql`
+      select id from tasks where tenant_id = ${key.tenantId} and target = 'apex-sales' and status = 'queued'`;
+    await h.db.sql`
+      update tasks set status = 'running', attempts = 1, claimed_by = 'apex-2',
+        lease_expires_at = now() + interval '1 minute'
+      where id = ${queued!.id}`;
+    await h.db.sql`
+      insert into task_targets (tenant_id, target, paused) values (${key.tenantId}, 'apex-sales', true)`;
+    await h.db.sql`
+      insert into task_action_limits (tenant_id, target, action, max_running)
+      values (${key.tenantId}, 'apex-sales', 'call_lead', 3), (${key.tenantId}, 'apex-sales', 'echo', 1),
+             (${key.tenantId}, 'lead-gen', 'call_lead', 7)`;
+    // Another target's switch is not this key's.
+    await h.db.sql`
+      insert into task_targets (tenant_id, target, paused) values (${key.tenantId}, 'lead-gen', false)`;
+
+    const stats = StatsResponse.parse((await h.port.get('/stats', key.apiKey)).body);
+    expect(stats.paused).toBe(true);
+    expect(stats.limits).toEqual([
+      { action: 'call_lead', max_running: 3, running: 1 },
+      { action: 'echo', max_running: 1, running: 0 },
+    ]);
+    expect(stats.tasks.running).toBe(1);
+
+    await h.db.sql`update task_targets set paused = false where tenant_id = ${key.tenantId}`;
+    expect((await h.port.get('/stats', key.apiKey)).body.paused).toBe(false);
   });
 
   it('needs a tasks scope', async () => {

@@ -7,9 +7,12 @@ import { PageMessage } from '../components/PageMessage.tsx';
 import { errorMessage } from '../data/errors.ts';
 import { useMembershipsQuery } from '../data/memberships/memberships-query.ts';
 import { TenantRealtimeProvider } from '../data/realtime/tenant-realtime.tsx';
+import { DeadLettersScreen } from '../screens/dead-letters/DeadLettersScreen.tsx';
 import { IntegrationsScreen } from '../screens/integrations/IntegrationsScreen.tsx';
 import { LocalAgentsScreen } from '../screens/local-agents/LocalAgentsScreen.tsx';
 import { NotFoundScreen } from '../screens/NotFoundScreen.tsx';
+import { RunnerScreen } from '../screens/runner/RunnerScreen.tsx';
+import { SchedulesScreen } from '../screens/schedules/SchedulesScreen.tsx';
 import { SettingsScreen } from '../screens/settings/SettingsScreen.tsx';
 import { TaskDetailScreen } from '../screens/tasks/TaskDetailScreen.tsx';
 import { TasksScreen } from '../screens/tasks/TasksScreen.tsx';
@@ -84,6 +87,9 @@ function SignedIn({ userId }: { userId: string }) {
               <Route path="local-agents" element={<LocalAgentsScreen />} />
               <Route path="tasks" element={<TasksScreen />} />
               <Route path="tasks/:taskId" element={<TaskDetailScreen />} />
+              <Route path="runner" element={<RunnerScreen />} />
+              <Route path="dead-letters" element={<DeadLettersScreen />} />
+              <Route path="schedules" element={<SchedulesScreen />} />
               <Route path="integrations" element={<IntegrationsScreen />} />
               <Route path="settings" element={<SettingsScreen />} />
             </Route>

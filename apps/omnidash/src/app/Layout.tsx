@@ -6,9 +6,13 @@ import type { Membership } from '../data/memberships/memberships-query.ts';
 import { useLiveStatus } from '../data/realtime/tenant-realtime.tsx';
 import { useTenant } from '../tenant/tenant-context.tsx';
 
+/** The main navigation, in order: one entry per screen. */
 const NAV = [
   { to: '/omnidash/local-agents', label: 'Local agents' },
   { to: '/omnidash/tasks', label: 'Tasks' },
+  { to: '/omnidash/runner', label: 'Runner' },
+  { to: '/omnidash/dead-letters', label: 'Dead letters' },
+  { to: '/omnidash/schedules', label: 'Schedules' },
   { to: '/omnidash/integrations', label: 'Integrations' },
   { to: '/omnidash/settings', label: 'Settings' },
 ];

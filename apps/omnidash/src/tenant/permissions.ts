@@ -11,6 +11,10 @@ const MINIMUM_ROLE = {
   manageIntegrations: 'admin',
   /** the tenant's OmniLink switch */
   switchOmniLink: 'admin',
+  /** pause and resume a target's claims (set_target_paused) */
+  pauseTargets: 'operator',
+  /** set, change and lift action concurrency limits (set_action_limit) */
+  limitActions: 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof MINIMUM_ROLE;

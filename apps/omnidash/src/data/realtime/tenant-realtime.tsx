@@ -1,6 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useSupabase } from '../../supabase-context.tsx';
+import {
+  applyRunnerSwitchChange,
+  applyRunnerTaskChange,
+  applyRunnerWorkerChange,
+} from '../runner/runner-realtime.ts';
+import { applyScheduleChange } from '../schedules/schedules-realtime.ts';
 import { applyTaskChange } from '../tasks/tasks-realtime.ts';
 import { applyTelemetryChange } from '../telemetry/telemetry-realtime.ts';
 import { applyWorkerChange } from '../workers/workers-realtime.ts';
@@ -13,14 +19,24 @@ const LiveStatusContext = createContext<LiveStatus>('connecting');
 /** The tables the dashboard follows, and where their changes go in the cache. */
 const APPLIERS: Record<string, ChangeApplier> = {
   telemetry_events: applyTelemetryChange,
-  tasks: applyTaskChange,
-  workers: applyWorkerChange,
+  tasks: (queryClient, tenantId, change) => {
+    applyTaskChange(queryClient, tenantId, change);
+    applyRunnerTaskChange(queryClient, tenantId, change);
+  },
+  workers: (queryClient, tenantId, change) => {
+    applyWorkerChange(queryClient, tenantId, change);
+    applyRunnerWorkerChange(queryClient, tenantId, change);
+  },
+  task_targets: applyRunnerSwitchChange,
+  task_action_limits: applyRunnerSwitchChange,
+  task_schedules: applyScheduleChange,
 };
 
 /**
  * One Realtime channel per tenant for every screen: the tenant's rows of
- * telemetry_events, tasks and workers, folded into the query cache as they
- * change (RLS decides what arrives). Once subscribed, and again after each
+ * telemetry_events, tasks, workers, task_targets (pause switches),
+ * task_action_limits and task_schedules, folded into the query cache as
+ * they change (RLS decides what arrives). Once subscribed, and again after each
  * reconnect, whatever changed meanwhile is refetched.
  */
 export function TenantRealtimeProvider({

@@ -20,4 +20,7 @@ export const taskKeys = {
   /** A task's attempt history (task_attempts is not in the Realtime publication). */
   attempts: (tenantId: string, taskId: string) =>
     [...taskKeys.all(tenantId), 'attempts', taskId] as const,
+  /** Every task's chain (public.task_chain): what it waits for and what waits for it. */
+  chains: (tenantId: string) => [...taskKeys.all(tenantId), 'chain'] as const,
+  chain: (tenantId: string, taskId: string) => [...taskKeys.chains(tenantId), taskId] as const,
 };

@@ -1,6 +1,7 @@
 import type { Query, QueryClient } from '@tanstack/react-query';
 import { invalidateSoon } from '../realtime/changes.ts';
 import { taskKeys, type TaskListParams } from './keys.ts';
+import { putChainMember } from './tasks-chain-cache.ts';
 import {
   compareTimestamps,
   newerVersion,
@@ -97,6 +98,7 @@ export function putTask(queryClient: QueryClient, tenantId: string, row: TaskRow
   // Attempts change with their task (claim, completion, cancel), and are not streamed.
   if (queryClient.getQueryState(taskKeys.attempts(tenantId, row.id)))
     invalidateSoon(queryClient, taskKeys.attempts(tenantId, row.id));
+  putChainMember(queryClient, tenantId, row);
 }
 
 /** A task appeared or disappeared: every page may shift, and every count changes. */

@@ -16,6 +16,7 @@ const SCOPE_HELP: Record<Scope, string> = {
   'tasks:create': 'create tasks (POST /tasks)',
   'tasks:claim': 'claim tasks and send heartbeats',
   'tasks:complete': 'report tasks done or failed',
+  'metrics:read': "let Prometheus scrape the tenant's metrics (GET /metrics)",
 };
 
 interface Problems {

@@ -15,6 +15,7 @@ import {
   type TaskFormField,
   type TaskFormValues,
 } from './task-form.ts';
+import { newRequestKey } from './request-key.ts';
 import { shortId } from './task-format.ts';
 
 const ID = 'create-task';
@@ -31,12 +32,6 @@ const FIELD_ORDER: TaskFormField[] = [
 /** The fields under "More options". */
 const MORE_FIELDS: TaskFormField[] = ['priority', 'maxAttempts', 'runAt', 'dependsOn'];
 const fieldId = (field: TaskFormField) => `${ID}-${field}`;
-
-/** An idempotency key for one create request (crypto.randomUUID needs a secure context; this does not). */
-function newRequestKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `omnidash-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
-}
 
 /**
  * Dispatches a task with every option of the contract. The form is checked

@@ -12,6 +12,7 @@ import type { TaskAttempt, TaskRow } from '../../data/tasks/types.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';
 import { useTaskActions } from './task-actions.tsx';
 import { attemptsText, shortId } from './task-format.ts';
+import { TaskChainCard } from './TaskChain.tsx';
 import { TaskOutput } from './TaskOutput.tsx';
 import { buildTimeline } from './timeline.ts';
 import './tasks.css';
@@ -75,6 +76,8 @@ function TaskDetail({ task, back }: { task: TaskRow; back: ReactNode }) {
           <strong>Error:</strong> {task.error}
         </p>
       )}
+
+      <TaskChainCard taskId={task.id} />
 
       <div className="grid-2">
         <section className="card" aria-labelledby="task-facts-title">

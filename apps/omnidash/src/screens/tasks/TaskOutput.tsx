@@ -1,10 +1,15 @@
 import { MAX_JSON_FIELD_BYTES } from '@omnihub/contracts';
+import { useMemo, useState } from 'react';
 import { JsonView } from '../../components/JsonView.tsx';
 import type { TaskRow } from '../../data/tasks/types.ts';
+import { asEnvelope } from './envelope-format.ts';
+import { EnvelopeView } from './EnvelopeView.tsx';
 
 /**
- * A task's output: pretty JSON, or, when the worker's result was over the
- * limit and stored cut, a notice and the start of the serialized JSON.
+ * A task's output: a result envelope as its records table (with a toggle
+ * to the JSON), any other output as pretty JSON, or, when the worker's
+ * result was over the limit and stored cut, a notice and the start of the
+ * serialized JSON.
  */
 export function TaskOutput({
   task,
@@ -34,5 +39,30 @@ export function TaskOutput({
       </p>
     );
   }
-  return <JsonView value={task.output} label={label} />;
+  return <ParsedOutput output={task.output} label={label} />;
+}
+
+function ParsedOutput({ output, label }: { output: unknown; label: string }) {
+  const envelope = useMemo(() => asEnvelope(output), [output]);
+  const [raw, setRaw] = useState(false);
+  if (!envelope) return <JsonView value={output} label={label} />;
+  return (
+    <>
+      <div className="actions envelope-toggle">
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-pressed={raw}
+          onClick={() => setRaw((shown) => !shown)}
+        >
+          Raw JSON
+        </button>
+      </div>
+      {raw ? (
+        <JsonView value={output} label={label} />
+      ) : (
+        <EnvelopeView envelope={envelope} label={label} />
+      )}
+    </>
+  );
 }

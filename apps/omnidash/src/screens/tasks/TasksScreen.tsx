@@ -1,5 +1,6 @@
 import { usePageTitle } from '../../components/use-page-title.ts';
 import { CreateTaskForm } from './CreateTaskForm.tsx';
+import { LeadGenRunCard } from './LeadGenRunCard.tsx';
 import { QuickDispatch } from './QuickDispatch.tsx';
 import { TaskList } from './TaskList.tsx';
 import './tasks.css';
@@ -14,6 +15,7 @@ export function TasksScreen() {
         <CreateTaskForm />
         <QuickDispatch />
       </div>
+      <LeadGenRunCard />
       <TaskList />
     </section>
   );
