@@ -272,6 +272,7 @@ describe('the tasks screen', () => {
     await list.getByLabel('Status').selectOption('succeeded');
     await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('succeeded');
     await list.getByLabel('Target').selectOption('apex-sales');
+    await expect.poll(() => new URL(page.url()).searchParams.get('target')).toBe('apex-sales');
     await expect
       .poll(async () => {
         const statuses = await list.getByRole('row').locator('[data-status]').allTextContents();

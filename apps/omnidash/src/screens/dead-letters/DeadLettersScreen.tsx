@@ -1,3 +1,4 @@
+import { Pagination } from '../../components/Pagination.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -235,6 +236,8 @@ export function DeadLettersScreen() {
                 </table>
               </div>
               <Pagination
+                pageSize={DEAD_LETTERS_PAGE_SIZE}
+                label="Pages of dead letters"
                 page={params.page}
                 count={page.count}
                 shown={page.rows.length}
@@ -321,47 +324,5 @@ function DeadLetterRow({
         </button>
       </td>
     </tr>
-  );
-}
-
-function Pagination({
-  page,
-  count,
-  shown,
-  onPage,
-}: {
-  page: number;
-  count: number;
-  shown: number;
-  onPage: (page: number) => void;
-}) {
-  const first = page * DEAD_LETTERS_PAGE_SIZE + 1;
-  const last = page * DEAD_LETTERS_PAGE_SIZE + shown;
-  const pages = Math.max(1, Math.ceil(count / DEAD_LETTERS_PAGE_SIZE));
-  return (
-    <nav className="pagination" aria-label="Pages of dead letters">
-      <span className="muted">
-        {formatCount(first)}–{formatCount(last)} of {formatCount(count)} · page {page + 1} of{' '}
-        {pages}
-      </span>
-      <span className="actions">
-        <button
-          className="btn btn-small"
-          type="button"
-          disabled={page === 0}
-          onClick={() => onPage(page - 1)}
-        >
-          Previous<span className="visually-hidden"> page</span>
-        </button>
-        <button
-          className="btn btn-small"
-          type="button"
-          disabled={page + 1 >= pages}
-          onClick={() => onPage(page + 1)}
-        >
-          Next<span className="visually-hidden"> page</span>
-        </button>
-      </span>
-    </nav>
   );
 }

@@ -1,3 +1,4 @@
+import { Pagination } from '../../components/Pagination.tsx';
 import { TaskStatus } from '@omnihub/contracts';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { QueryState } from '../../components/QueryState.tsx';
@@ -185,6 +186,8 @@ export function TaskList() {
               </table>
             </div>
             <Pagination
+              pageSize={TASKS_PAGE_SIZE}
+              label="Pages of tasks"
               page={params.page}
               count={page.count}
               shown={page.rows.length}
@@ -194,47 +197,5 @@ export function TaskList() {
         )}
       </QueryState>
     </section>
-  );
-}
-
-function Pagination({
-  page,
-  count,
-  shown,
-  onPage,
-}: {
-  page: number;
-  count: number;
-  shown: number;
-  onPage: (page: number) => void;
-}) {
-  const first = page * TASKS_PAGE_SIZE + 1;
-  const last = page * TASKS_PAGE_SIZE + shown;
-  const pages = Math.max(1, Math.ceil(count / TASKS_PAGE_SIZE));
-  return (
-    <nav className="pagination" aria-label="Pages of tasks">
-      <span className="muted">
-        {formatCount(first)}–{formatCount(last)} of {formatCount(count)} · page {page + 1} of{' '}
-        {pages}
-      </span>
-      <span className="actions">
-        <button
-          className="btn btn-small"
-          type="button"
-          disabled={page === 0}
-          onClick={() => onPage(page - 1)}
-        >
-          Previous<span className="visually-hidden"> page</span>
-        </button>
-        <button
-          className="btn btn-small"
-          type="button"
-          disabled={page + 1 >= pages}
-          onClick={() => onPage(page + 1)}
-        >
-          Next<span className="visually-hidden"> page</span>
-        </button>
-      </span>
-    </nav>
   );
 }
