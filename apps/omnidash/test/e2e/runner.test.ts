@@ -3,6 +3,9 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2E, type E2E } from './harness.ts';
 
+/** Counts and states here follow Realtime and a refetch throttled to once a second: allow for a loaded machine. */
+const LIVE = { timeout: 10_000 };
+
 let e: E2E;
 let operatorApi: SupabaseClient;
 let worker: ReturnType<E2E['startWorker']> | null = null;
@@ -67,14 +70,14 @@ describe('the runner screen', () => {
     await page.getByRole('heading', { level: 1, name: 'Runner' }).waitFor();
     const apex = cardOf(page, 'apex-sales');
     await apex.getByRole('button', { name: 'Pause apex-sales' }).click();
-    await expect.poll(() => apex.getByTestId('runner-state').textContent()).toBe('Paused');
+    await expect.poll(() => apex.getByTestId('runner-state').textContent(), LIVE).toBe('Paused');
     await apex.getByRole('status').getByText('apex-sales is paused').waitFor({ state: 'attached' });
     const [row] = await e.t.db.sql`
       select paused from public.task_targets where tenant_id = ${e.tenantId} and target = 'apex-sales'`;
     expect(row!.paused).toBe(true);
 
     const taskId = await createTask('echo', { message: 'held' });
-    await expect.poll(() => countOf(apex, 'queued')).toBe('1');
+    await expect.poll(() => countOf(apex, 'queued'), LIVE).toBe('1');
     ensureWorker();
     // The worker has asked (and is seen online, live) ...
     await expect.poll(() => tileOf(apex, 'Workers online'), { timeout: 30_000 }).toBe('1');
@@ -87,7 +90,7 @@ describe('the runner screen', () => {
     await e.screenshot(page, 'runner-paused');
 
     await apex.getByRole('button', { name: 'Resume apex-sales' }).click();
-    await expect.poll(() => apex.getByTestId('runner-state').textContent()).toBe('Running');
+    await expect.poll(() => apex.getByTestId('runner-state').textContent(), LIVE).toBe('Running');
     // No reload: the counts move as the worker runs it.
     await expect.poll(() => countOf(apex, 'succeeded'), { timeout: 30_000 }).toBe('1');
     expect(await countOf(apex, 'queued')).toBe('0');
@@ -108,7 +111,7 @@ describe('the runner screen', () => {
     await form.getByLabel('Max running').fill('1');
     await form.getByRole('button', { name: 'Set limit' }).click();
     const limitRow = apex.locator('tr[data-action="call_lead"]');
-    await expect.poll(() => limitRow.getByRole('cell').nth(1).textContent()).toBe('0 / 1');
+    await expect.poll(() => limitRow.getByRole('cell').nth(1).textContent(), LIVE).toBe('0 / 1');
 
     // Two calls of 2 s each with a running worker: one at a time, shown live.
     ensureWorker();
@@ -131,9 +134,9 @@ describe('the runner screen', () => {
 
     await limitRow.getByLabel('Max running for call_lead').fill('3');
     await limitRow.getByRole('button', { name: 'Save call_lead limit' }).click();
-    await expect.poll(() => limitRow.getByRole('cell').nth(1).textContent()).toBe('0 / 3');
+    await expect.poll(() => limitRow.getByRole('cell').nth(1).textContent(), LIVE).toBe('0 / 3');
     await limitRow.getByRole('button', { name: 'Lift call_lead limit' }).click();
-    await expect.poll(() => limitRow.count()).toBe(0);
+    await expect.poll(() => limitRow.count(), LIVE).toBe(0);
     await apex.getByText('No limits').waitFor();
   }, 90_000);
 
@@ -148,7 +151,7 @@ describe('the runner screen', () => {
     const page = await e.page();
     await e.signIn(page, viewer, '/omnidash/runner');
     const crm = cardOf(page, 'crm-sync');
-    await expect.poll(() => countOf(crm, 'queued')).toBe('1');
+    await expect.poll(() => countOf(crm, 'queued'), LIVE).toBe('1');
     const leadGen = cardOf(page, 'lead-gen');
     await expect
       .poll(() =>
