@@ -49,3 +49,15 @@ export function Pagination({
     </nav>
   );
 }
+
+/** What an empty page of a non-empty list says (a page number from an old address), with the way back. */
+export function PastLastPage({ onFirstPage }: { onFirstPage: () => void }) {
+  return (
+    <p>
+      This page is past the last one.{' '}
+      <button className="btn btn-small" type="button" onClick={onFirstPage}>
+        Go to the first page
+      </button>
+    </p>
+  );
+}

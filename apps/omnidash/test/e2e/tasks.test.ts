@@ -273,18 +273,22 @@ describe('the tasks screen', () => {
     await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('succeeded');
     await list.getByLabel('Target').selectOption('apex-sales');
     await expect.poll(() => new URL(page.url()).searchParams.get('target')).toBe('apex-sales');
+    // The filtered page is fetched afresh: allow for a loaded machine.
     await expect
-      .poll(async () => {
-        const statuses = await list.getByRole('row').locator('[data-status]').allTextContents();
-        return statuses.length > 0 && statuses.every((text) => text === 'succeeded');
-      })
+      .poll(
+        async () => {
+          const statuses = await list.getByRole('row').locator('[data-status]').allTextContents();
+          return statuses.length > 0 && statuses.every((text) => text === 'succeeded');
+        },
+        { timeout: 10_000 },
+      )
       .toBe(true);
     await page.reload();
     await list.getByRole('row').nth(1).waitFor();
     expect(await list.getByLabel('Status').inputValue()).toBe('succeeded');
     expect(await list.getByLabel('Target').inputValue()).toBe('apex-sales');
     await page.goBack();
-    await expect.poll(() => list.getByLabel('Target').inputValue()).toBe('');
+    await expect.poll(() => list.getByLabel('Target').inputValue(), { timeout: 10_000 }).toBe('');
     expect(await list.getByLabel('Status').inputValue()).toBe('succeeded');
 
     // Nothing wider than the screen but the table, which scrolls inside its frame.

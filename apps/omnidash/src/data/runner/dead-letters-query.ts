@@ -1,12 +1,9 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSupabase } from '../../supabase-context.tsx';
-import { unwrap } from '../errors.ts';
+import { selectPage, type Page } from '../paged-select.ts';
 import type { TaskListRow } from '../tasks/types.ts';
 import { runnerKeys, type DeadLetterListParams } from './keys.ts';
-
-/** PostgREST's answer to an offset past the last row (a page number from an old URL). */
-const RANGE_NOT_SATISFIABLE = 'PGRST103';
 
 export const DEAD_LETTERS_PAGE_SIZE = 25;
 
@@ -26,41 +23,25 @@ export const DEAD_LETTER_COLUMNS = [
 
 export type DeadLetter = Pick<TaskListRow, (typeof DEAD_LETTER_COLUMNS)[number]>;
 
-export interface DeadLetterPage {
-  rows: DeadLetter[];
-  count: number;
-}
+export type DeadLetterPage = Page<DeadLetter>;
 
 /**
  * One page of the tenant's dead letters, the tasks that ended failed, the
  * latest failure first (tasks_failed_idx), with how many there are in all.
  */
-export async function fetchDeadLetters(
+export function fetchDeadLetters(
   supabase: SupabaseClient,
   tenantId: string,
   params: DeadLetterListParams,
 ): Promise<DeadLetterPage> {
-  const from = params.page * DEAD_LETTERS_PAGE_SIZE;
-  const filtered = (columns: string, head = false) => {
-    let query = supabase
-      .from('tasks')
-      .select(columns, { count: 'exact', head })
-      .eq('tenant_id', tenantId)
-      .eq('status', 'failed');
-    if (params.target) query = query.eq('target', params.target);
-    return query;
-  };
-  const result = await filtered(DEAD_LETTER_COLUMNS.join(','))
-    .order('finished_at', { ascending: false })
-    .order('id', { ascending: false })
-    .range(from, from + DEAD_LETTERS_PAGE_SIZE - 1);
-  if (result.error?.code === RANGE_NOT_SATISFIABLE) {
-    const total = await filtered('id', true);
-    unwrap(total);
-    return { rows: [], count: total.count ?? 0 };
-  }
-  const rows = unwrap(result) as unknown as DeadLetter[];
-  return { rows, count: result.count ?? rows.length };
+  return selectPage<DeadLetter>(supabase, {
+    table: 'tasks',
+    columns: DEAD_LETTER_COLUMNS,
+    equal: { tenant_id: tenantId, status: 'failed', target: params.target },
+    orderBy: 'finished_at',
+    page: params.page,
+    pageSize: DEAD_LETTERS_PAGE_SIZE,
+  });
 }
 
 /** Why a task ended failed, in words, from what the task row keeps. */

@@ -1,7 +1,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { keepPreviousData, replaceEqualDeep, useQuery } from '@tanstack/react-query';
 import { useSupabase } from '../../supabase-context.tsx';
-import { unwrap } from '../errors.ts';
+import { selectPage } from '../paged-select.ts';
 import { taskKeys, type TaskListParams } from './keys.ts';
 import {
   newerVersion,
@@ -11,40 +11,23 @@ import {
   type TaskPage,
 } from './types.ts';
 
-/** PostgREST's answer to an offset past the last row (a page number from an old URL). */
-const RANGE_NOT_SATISFIABLE = 'PGRST103';
-
 /**
  * One page of the tenant's tasks, newest first (tasks_tenant_created_idx),
  * with the exact number of tasks matching the filters.
  */
-export async function fetchTasks(
+export function fetchTasks(
   supabase: SupabaseClient,
   tenantId: string,
   params: TaskListParams,
 ): Promise<TaskPage> {
-  const from = params.page * TASKS_PAGE_SIZE;
-  const filtered = (columns: string, head = false) => {
-    let query = supabase
-      .from('tasks')
-      .select(columns, { count: 'exact', head })
-      .eq('tenant_id', tenantId);
-    if (params.status) query = query.eq('status', params.status);
-    if (params.target) query = query.eq('target', params.target);
-    return query;
-  };
-  const result = await filtered(TASK_LIST_COLUMNS.join(','))
-    .order('created_at', { ascending: false })
-    .order('id', { ascending: false })
-    .range(from, from + TASKS_PAGE_SIZE - 1);
-  if (result.error?.code === RANGE_NOT_SATISFIABLE) {
-    // Past the end: an empty page that still knows the total, so the screen can lead back.
-    const total = await filtered('id', true);
-    unwrap(total);
-    return { rows: [], count: total.count ?? 0 };
-  }
-  const rows = unwrap(result) as unknown as TaskListRow[];
-  return { rows, count: result.count ?? rows.length };
+  return selectPage<TaskListRow>(supabase, {
+    table: 'tasks',
+    columns: TASK_LIST_COLUMNS,
+    equal: { tenant_id: tenantId, status: params.status, target: params.target },
+    orderBy: 'created_at',
+    page: params.page,
+    pageSize: TASKS_PAGE_SIZE,
+  });
 }
 
 /**

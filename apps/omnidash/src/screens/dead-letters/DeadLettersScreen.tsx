@@ -1,4 +1,4 @@
-import { Pagination } from '../../components/Pagination.tsx';
+import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -167,16 +167,7 @@ export function DeadLettersScreen() {
           isEmpty={(page) => page.rows.length === 0}
           empty={
             letters.data && letters.data.count > 0 ? (
-              <p>
-                This page is past the last one.{' '}
-                <button
-                  className="btn btn-small"
-                  type="button"
-                  onClick={() => setParam('page', null)}
-                >
-                  Go to the first page
-                </button>
-              </p>
+              <PastLastPage onFirstPage={() => setParam('page', null)} />
             ) : params.target ? (
               <p>No failed task for {params.target}.</p>
             ) : (

@@ -6,7 +6,13 @@ import type { Schedule } from '../../data/schedules/schedules-query.ts';
 import { useSaveScheduleMutation } from '../../data/schedules/schedules-save-mutation.ts';
 import { needsRole } from '../../tenant/permissions.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';
-import { describedBy, FieldError, FieldHint, TargetSelect } from '../tasks/fields.tsx';
+import {
+  describedBy,
+  FieldError,
+  FieldHint,
+  TargetSelect,
+  WholeNumberField,
+} from '../tasks/fields.tsx';
 import {
   emptyScheduleForm,
   formatInZone,
@@ -195,32 +201,24 @@ export function ScheduleForm({
             />
             <FieldError id={fieldId('action')} error={errors.action} />
           </div>
-          <div className="field">
-            <label htmlFor={fieldId('priority')}>Priority</label>
-            <input
-              {...input('priority', false)}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={10}
-              value={values.priority}
-              onChange={(event) => change('priority', event.target.value)}
-            />
-            <FieldError id={fieldId('priority')} error={errors.priority} />
-          </div>
-          <div className="field">
-            <label htmlFor={fieldId('maxAttempts')}>Max attempts</label>
-            <input
-              {...input('maxAttempts', false)}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={20}
-              value={values.maxAttempts}
-              onChange={(event) => change('maxAttempts', event.target.value)}
-            />
-            <FieldError id={fieldId('maxAttempts')} error={errors.maxAttempts} />
-          </div>
+          <WholeNumberField
+            id={fieldId('priority')}
+            label="Priority"
+            value={values.priority}
+            min={1}
+            max={10}
+            error={errors.priority}
+            onChange={(value) => change('priority', value)}
+          />
+          <WholeNumberField
+            id={fieldId('maxAttempts')}
+            label="Max attempts"
+            value={values.maxAttempts}
+            min={1}
+            max={20}
+            error={errors.maxAttempts}
+            onChange={(value) => change('maxAttempts', value)}
+          />
         </div>
         <div className="field">
           <label htmlFor={fieldId('payload')}>Payload</label>

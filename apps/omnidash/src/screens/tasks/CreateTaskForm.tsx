@@ -7,7 +7,7 @@ import { useTaskQuery } from '../../data/tasks/tasks-detail-query.ts';
 import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
 import { needsRole } from '../../tenant/permissions.ts';
 import { useTenant } from '../../tenant/tenant-context.tsx';
-import { describedBy, FieldError, FieldHint, TargetSelect } from './fields.tsx';
+import { describedBy, FieldError, FieldHint, TargetSelect, WholeNumberField } from './fields.tsx';
 import {
   EMPTY_TASK_FORM,
   validateTaskForm,
@@ -170,36 +170,26 @@ export function CreateTaskForm() {
         >
           <summary>More options: priority, attempts, when to run, dependencies</summary>
           <div className="form-grid">
-            <div className="field">
-              <label htmlFor={fieldId('priority')}>Priority</label>
-              <input
-                {...input('priority', true)}
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={10}
-                step={1}
-                value={values.priority}
-                onChange={(event) => change('priority', event.target.value)}
-              />
-              <FieldHint id={fieldId('priority')}>1 to 10; higher runs first.</FieldHint>
-              <FieldError id={fieldId('priority')} error={errors.priority} />
-            </div>
-            <div className="field">
-              <label htmlFor={fieldId('maxAttempts')}>Max attempts</label>
-              <input
-                {...input('maxAttempts', true)}
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={20}
-                step={1}
-                value={values.maxAttempts}
-                onChange={(event) => change('maxAttempts', event.target.value)}
-              />
-              <FieldHint id={fieldId('maxAttempts')}>1 to 20, with backoff between them.</FieldHint>
-              <FieldError id={fieldId('maxAttempts')} error={errors.maxAttempts} />
-            </div>
+            <WholeNumberField
+              id={fieldId('priority')}
+              label="Priority"
+              value={values.priority}
+              min={1}
+              max={10}
+              hint="1 to 10; higher runs first."
+              error={errors.priority}
+              onChange={(value) => change('priority', value)}
+            />
+            <WholeNumberField
+              id={fieldId('maxAttempts')}
+              label="Max attempts"
+              value={values.maxAttempts}
+              min={1}
+              max={20}
+              hint="1 to 20, with backoff between them."
+              error={errors.maxAttempts}
+              onChange={(value) => change('maxAttempts', value)}
+            />
             <div className="field">
               <label htmlFor={fieldId('runAt')}>Run at</label>
               <input

@@ -1,4 +1,4 @@
-import { Pagination } from '../../components/Pagination.tsx';
+import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { TaskStatus } from '@omnihub/contracts';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { QueryState } from '../../components/QueryState.tsx';
@@ -109,16 +109,7 @@ export function TaskList() {
         isEmpty={(page) => page.rows.length === 0}
         empty={
           tasks.data && tasks.data.count > 0 ? (
-            <p>
-              This page is past the last one.{' '}
-              <button
-                className="btn btn-small"
-                type="button"
-                onClick={() => setParam('page', null)}
-              >
-                Go to the first page
-              </button>
-            </p>
+            <PastLastPage onFirstPage={() => setParam('page', null)} />
           ) : filtered ? (
             <p>No task matches these filters.</p>
           ) : (

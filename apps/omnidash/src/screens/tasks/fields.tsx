@@ -85,3 +85,42 @@ export function TargetSelect({
     </div>
   );
 }
+
+/** A whole number from `min` to `max` (priority, attempts), with an optional hint and its error. */
+export function WholeNumberField({
+  id,
+  label,
+  value,
+  min,
+  max,
+  hint,
+  error,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  min: number;
+  max: number;
+  hint?: ReactNode;
+  error: string | undefined;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        {...describedBy(id, hint !== undefined, error)}
+        type="number"
+        inputMode="numeric"
+        min={min}
+        max={max}
+        step={1}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      />
+      {hint !== undefined && <FieldHint id={id}>{hint}</FieldHint>}
+      <FieldError id={id} error={error} />
+    </div>
+  );
+}
