@@ -275,14 +275,13 @@ describe('the tasks screen', () => {
     await expect.poll(() => new URL(page.url()).searchParams.get('target')).toBe('apex-sales');
     // The filtered page is fetched afresh: allow for a loaded machine.
     await expect
-      .poll(
-        async () => {
-          const statuses = await list.getByRole('row').locator('[data-status]').allTextContents();
-          return statuses.length > 0 && statuses.every((text) => text === 'succeeded');
-        },
-        { timeout: 10_000 },
-      )
-      .toBe(true);
+      .poll(() => list.getByRole('row').locator('[data-status]').allTextContents(), {
+        timeout: 10_000,
+      })
+      .toSatisfy(
+        (statuses: string[]) =>
+          statuses.length > 0 && statuses.every((text) => text === 'succeeded'),
+      );
     await page.reload();
     await list.getByRole('row').nth(1).waitFor();
     expect(await list.getByLabel('Status').inputValue()).toBe('succeeded');

@@ -1,3 +1,4 @@
+import { useUpdateSearch } from '../../app/use-update-search.ts';
 import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -43,7 +44,8 @@ export function deadLetterParamsOf(search: URLSearchParams): DeadLetterListParam
 export function DeadLettersScreen() {
   usePageTitle('Dead letters');
   const tenant = useTenant();
-  const [search, setSearch] = useSearchParams();
+  const [search] = useSearchParams();
+  const updateSearch = useUpdateSearch();
   const params = deadLetterParamsOf(search);
   const letters = useDeadLettersQuery(tenant.tenantId, params);
   const targets = useTaskTargetsQuery(tenant.tenantId);
@@ -71,11 +73,8 @@ export function DeadLettersScreen() {
   const allSelected = rows.length > 0 && selected.length === rows.length;
 
   function setParam(name: 'target' | 'page', value: string | null) {
-    const next = new URLSearchParams(search);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    if (name !== 'page') next.delete('page');
-    setSearch(next);
+    // A new filter starts at its first page.
+    updateSearch(name === 'page' ? { page: value } : { [name]: value, page: null });
   }
 
   function toggle(id: string, on: boolean) {

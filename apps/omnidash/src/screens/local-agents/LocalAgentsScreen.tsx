@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { useSearchParams } from 'react-router';
+import { useUpdateSearch } from '../../app/use-update-search.ts';
 import { QueryState } from '../../components/QueryState.tsx';
 import { useNow } from '../../components/RelativeTime.tsx';
 import { usePageTitle } from '../../components/use-page-title.ts';
@@ -27,7 +28,8 @@ import './local-agents.css';
 export function LocalAgentsScreen() {
   usePageTitle('Local agents');
   const tenant = useTenant();
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const updateSearch = useUpdateSearch();
   const range = timeWindow(params.get('window'));
   // The window slides: its start moves on each minute, and the queries with it.
   const now = useNow(15_000);
@@ -37,16 +39,7 @@ export function LocalAgentsScreen() {
   const chartId = useId();
 
   function chooseWindow(id: string) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (id === DEFAULT_TIME_WINDOW) next.delete('window');
-        else next.set('window', id);
-        next.delete('page');
-        return next;
-      },
-      { replace: true },
-    );
+    updateSearch({ window: id === DEFAULT_TIME_WINDOW ? null : id, page: null }, { replace: true });
   }
 
   return (

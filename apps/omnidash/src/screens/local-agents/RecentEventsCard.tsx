@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { useSearchParams } from 'react-router';
+import { useUpdateSearch } from '../../app/use-update-search.ts';
 import { formatCount } from '../../components/format.ts';
 import { JsonView } from '../../components/JsonView.tsx';
 import { QueryState } from '../../components/QueryState.tsx';
@@ -63,7 +64,8 @@ export function RecentEventsCard({
   stats: TelemetryTypeCount[] | undefined;
 }) {
   const id = useId();
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const updateSearch = useUpdateSearch();
   const source = params.get('source') || null;
   const type = params.get('type') || null;
   // ?page= counts from 1, as on the tasks screen; the query's page from 0.
@@ -81,17 +83,7 @@ export function RecentEventsCard({
   const total = stats ? matchingCount(stats, source, type) : undefined;
 
   function update(changes: Record<string, string | null>) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        for (const [name, value] of Object.entries(changes)) {
-          if (value === null || value === '') next.delete(name);
-          else next.set(name, value);
-        }
-        return next;
-      },
-      { replace: true },
-    );
+    updateSearch(changes, { replace: true });
   }
 
   const first = page * TELEMETRY_EVENTS_PAGE_SIZE;

@@ -1,3 +1,4 @@
+import { useUpdateSearch } from '../../app/use-update-search.ts';
 import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { TaskStatus } from '@omnihub/contracts';
 import { Link, useLocation, useSearchParams } from 'react-router';
@@ -34,19 +35,16 @@ export function listParamsOf(search: URLSearchParams): TaskListParams {
 export function TaskList() {
   const tenant = useTenant();
   const location = useLocation();
-  const [search, setSearch] = useSearchParams();
+  const [search] = useSearchParams();
+  const updateSearch = useUpdateSearch();
   const params = listParamsOf(search);
   const tasks = useTasksQuery(tenant.tenantId, params);
   const targets = useTaskTargetsQuery(tenant.tenantId);
   const actions = useTaskActions();
 
   function setParam(name: 'status' | 'target' | 'page', value: string | null) {
-    const next = new URLSearchParams(search);
-    if (value) next.set(name, value);
-    else next.delete(name);
     // A new filter starts at its first page.
-    if (name !== 'page') next.delete('page');
-    setSearch(next);
+    updateSearch(name === 'page' ? { page: value } : { [name]: value, page: null });
   }
 
   const filtered = params.status !== null || params.target !== null;
@@ -97,7 +95,11 @@ export function TaskList() {
           </select>
         </div>
         {filtered && (
-          <button className="btn btn-quiet" type="button" onClick={() => setSearch({})}>
+          <button
+            className="btn btn-quiet"
+            type="button"
+            onClick={() => updateSearch({ status: null, target: null, page: null })}
+          >
             Clear filters
           </button>
         )}
