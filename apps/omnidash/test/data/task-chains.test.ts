@@ -126,45 +126,58 @@ describe('reading a chain', () => {
 
 describe('a cached chain over Realtime', () => {
   it('shows the cancel of the first task and the dependency_failed of the rest in place, and a new dependent by a refetch', async () => {
-    const { tasks } = await createTaskChain(operator, tenantId, STEPS);
-    const [discover, enrich, score] = tasks;
     const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    const chainKey = taskKeys.chain(tenantId, score!.id);
-    // An observer keeps the query active, so an invalidation refetches it as the screen would.
-    const observer = new QueryObserver(queryClient, {
-      queryKey: chainKey,
-      queryFn: () => fetchTaskChain(viewer, tenantId, score!.id),
-    });
-    const unsubscribe = observer.subscribe(() => {});
-    await expect.poll(() => queryClient.getQueryData<TaskChainRow[]>(chainKey)?.length).toBe(3);
-    let fetches = 0;
-    queryClient.getQueryCache().subscribe((event) => {
-      if (
-        event.query.queryHash === observer.getCurrentQuery().queryHash &&
-        event.type === 'updated' &&
-        event.action.type === 'fetch'
-      )
-        fetches += 1;
-    });
-
+    // Realtime delivers what it decodes after a channel joins, which can include
+    // a change committed just before; so the channel joins first and the chain's
+    // own inserts are awaited before anything is cached or counted.
+    const inserted = new Set<string>();
     const channel = viewer
       .channel(`chain-${crypto.randomUUID()}`)
       .on(
         'postgres_changes',
         { event: '*', schema: 'public', table: 'tasks', filter: `tenant_id=eq.${tenantId}` },
-        (payload) =>
+        (payload) => {
+          if (payload.eventType === 'INSERT') inserted.add((payload.new as { id: string }).id);
           applyTaskChange(queryClient, tenantId, {
             type: payload.eventType as RowChange['type'],
             new: payload.new,
-          }),
+          });
+        },
       );
     await new Promise<void>((resolve) =>
       channel.subscribe((state) => state === 'SUBSCRIBED' && resolve()),
     );
+    let unsubscribe = () => {};
     try {
+      const { tasks } = await createTaskChain(operator, tenantId, STEPS);
+      const [discover, enrich, score] = tasks;
+      await expect
+        .poll(() => tasks.every((task) => inserted.has(task.id)), { timeout: 10_000 })
+        .toBe(true);
+
+      const chainKey = taskKeys.chain(tenantId, score!.id);
+      // An observer keeps the query active, so an invalidation refetches it as the screen would.
+      const observer = new QueryObserver(queryClient, {
+        queryKey: chainKey,
+        queryFn: () => fetchTaskChain(viewer, tenantId, score!.id),
+      });
+      unsubscribe = observer.subscribe(() => {});
+      await expect.poll(() => queryClient.getQueryData<TaskChainRow[]>(chainKey)?.length).toBe(3);
+      let fetches = 0;
+      queryClient.getQueryCache().subscribe((event) => {
+        if (
+          event.query.queryHash === observer.getCurrentQuery().queryHash &&
+          event.type === 'updated' &&
+          event.action.type === 'fetch'
+        )
+          fetches += 1;
+      });
+
       await cancelTask(operator, discover!.id, 'wrong goal');
       await expect
-        .poll(() => shape(queryClient.getQueryData<TaskChainRow[]>(chainKey)!))
+        .poll(() => shape(queryClient.getQueryData<TaskChainRow[]>(chainKey)!), {
+          timeout: 10_000,
+        })
         .toEqual([
           'upstream:discover_leads:canceled',
           'upstream:enrich_lead:canceled',
@@ -191,7 +204,9 @@ describe('a cached chain over Realtime', () => {
         depends_on: [score!.id],
       });
       await expect
-        .poll(() => queryClient.getQueryData<TaskChainRow[]>(chainKey)!.map((row) => row.id))
+        .poll(() => queryClient.getQueryData<TaskChainRow[]>(chainKey)!.map((row) => row.id), {
+          timeout: 10_000,
+        })
         .toEqual([discover!.id, enrich!.id, score!.id, follow.task.id]);
       expect(enrich!.depends_on).toEqual([discover!.id]);
     } finally {
