@@ -222,6 +222,9 @@ describe('omnilink internals', () => {
     port_complete_task: (tx, w) =>
       tx`select omnilink.port_complete_task(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.runningTaskId}::uuid,
            ${w.a.workerId}, null, 'succeeded', '{}'::jsonb, false, null, false)`,
+    port_complete_tasks: (tx, w) =>
+      tx`select omnilink.port_complete_tasks(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.workerId},
+           ${tx.json([{ task_id: w.a.runningTaskId, status: 'succeeded' }])})`,
     port_release_claim: (tx, w) =>
       tx`select omnilink.port_release_claim(${w.a.key.keyId}, ${w.a.keyHash}, ${w.a.workerId}, '{}'::uuid[])`,
     port_whoami: (tx, w) => tx`select omnilink.port_whoami(${w.a.key.keyId}, ${w.a.keyHash})`,

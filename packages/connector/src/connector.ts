@@ -2,6 +2,8 @@ import {
   ClaimTasksRequestBody,
   ClaimTasksResponse,
   CompleteTaskRequestBody,
+  CompleteTasksRequestBody,
+  CompleteTasksResponse,
   CreateTaskRequestBody,
   CreateTaskResponse,
   EmitEventBatchResponse,
@@ -21,6 +23,7 @@ import {
   WhoAmIResponse,
   type ErrorCode,
   type Task,
+  type TaskCompletionResult,
 } from '@omnihub/contracts';
 import { z } from 'zod';
 import { resolveConfig, type ConfigInput, type ConnectorConfig } from './config.ts';
@@ -217,6 +220,33 @@ export class OmniHubConnector {
       },
     );
     return response.task;
+  }
+
+  /**
+   * Completes up to 100 tasks in one request (POST /tasks/complete): one
+   * result per completion, in order — `completed` with the task's status, or
+   * the refusal the single endpoint would give (lease_lost, not_found).
+   */
+  async completeMany(
+    completions: (CompleteInput & { taskId: string })[],
+    options: CallOptions = {},
+  ): Promise<TaskCompletionResult[]> {
+    const body = checkRequest(CompleteTasksRequestBody, {
+      worker_id: this.config.workerId,
+      completions: completions.map(({ taskId, ...input }) => ({
+        task_id: taskId,
+        status: input.status,
+        ...(input.attempt !== undefined ? { attempt: input.attempt } : {}),
+        ...(input.output !== undefined ? { output: input.output } : {}),
+        ...(input.error !== undefined ? { error: input.error } : {}),
+        ...(input.retryable !== undefined ? { retryable: input.retryable } : {}),
+      })),
+    });
+    const response = await this.#call('POST', '/tasks/complete', CompleteTasksResponse, {
+      ...options,
+      body,
+    });
+    return response.results;
   }
 
   async getTask(taskId: string, options: CallOptions = {}): Promise<Task> {

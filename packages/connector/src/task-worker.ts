@@ -1,5 +1,6 @@
 import { MAX_JSON_DEPTH, jsonDepth, type Task } from '@omnihub/contracts';
-import type { OmniHubConnector } from './connector.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
+import type { CompleteInput, OmniHubConnector } from './connector.ts';
 import { ConfigError, OmniHubError } from './errors.ts';
 import { consoleLog, type LogLine } from './log.ts';
 
@@ -34,6 +35,13 @@ export interface TaskWorkerOptions {
   shutdownGraceMs: number;
   /** How often to say "still watching" while idle. */
   idleLogIntervalMs: number;
+  /**
+   * 0 (default): each completion is sent as its handler finishes. Above 0:
+   * completions are gathered for this many milliseconds (at most 100) and
+   * sent in one POST /tasks/complete — for workers finishing many short
+   * tasks a second, at the cost of that delay per completion.
+   */
+  completionBatchMs: number;
   log: LogLine;
 }
 
@@ -46,6 +54,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<TaskWorkerOptions, 'log'> = {
   pollIntervalMs: 5_000,
   shutdownGraceMs: 30_000,
   idleLogIntervalMs: 30_000,
+  completionBatchMs: 0,
 };
 
 /** Why a handler's signal was aborted. */
@@ -79,6 +88,7 @@ export class TaskWorker {
   #wakeUp: (() => void) | null = null;
   #fatal: OmniHubError | null = null;
   #lastActivity = Date.now();
+  readonly #batcher: CompletionBatcher | null;
 
   constructor(
     connector: OmniHubConnector,
@@ -93,6 +103,10 @@ export class TaskWorker {
       ...options,
     };
     checkOptions(this.options);
+    this.#batcher =
+      this.options.completionBatchMs > 0
+        ? new CompletionBatcher(connector, this.options.completionBatchMs)
+        : null;
   }
 
   /** Tasks being handled right now. */
@@ -332,24 +346,22 @@ export class TaskWorker {
       clearTimeout(graceTimer);
       this.#stopping.signal.removeEventListener('abort', onShutdown);
       // Ends a heartbeat still in flight (and its retries): the task is settled.
-      if (!abandon.signal.aborted)
-        abandon.abort(new TaskAbandoned('finished', 'the task is finished'));
+      if (!abandon.signal.aborted) abandon.abort(FINISHED);
     }
   }
 
   /** True when the port recorded the completion. */
-  async #complete(
-    task: Task,
-    input: {
-      status: 'succeeded' | 'failed';
-      output?: unknown;
-      error?: string;
-      retryable?: boolean;
-    },
-  ): Promise<boolean> {
+  async #complete(task: Task, input: Omit<CompleteInput, 'attempt'>): Promise<boolean> {
+    const completion = { ...input, attempt: task.attempts };
     try {
-      await this.#connector.complete(task.id, { ...input, attempt: task.attempts });
-      return true;
+      if (!this.#batcher) {
+        await this.#connector.complete(task.id, completion);
+        return true;
+      }
+      const result = await this.#batcher.complete(task.id, completion);
+      if ('outcome' in result) return true;
+      this.options.log(`could not complete task ${task.id}: ${result.message}`);
+      return false;
     } catch (error) {
       this.options.log(`could not complete task ${task.id}: ${(error as Error).message}`);
       return false;
@@ -384,6 +396,9 @@ export class TaskWorker {
   }
 }
 
+/** The abort reason once a task is settled: one object, not an Error with a stack per task. */
+const FINISHED = new TaskAbandoned('finished', 'the task is finished');
+
 /** Why a handler's return value could not be stored as JSON, or null when it can. */
 function unstorable(output: unknown): string | null {
   if (jsonDepth(output) > MAX_JSON_DEPTH)
@@ -412,6 +427,8 @@ function checkOptions(options: TaskWorkerOptions): void {
     problems.push('waitMs must be a whole number from 0 to 25000');
   if (!(options.pollIntervalMs >= 10)) problems.push('pollIntervalMs must be at least 10');
   if (!(options.shutdownGraceMs >= 0)) problems.push('shutdownGraceMs must not be negative');
+  if (!whole(options.completionBatchMs, 0, 1_000))
+    problems.push('completionBatchMs must be a whole number from 0 to 1000');
   if (!(options.idleLogIntervalMs >= 1_000))
     problems.push('idleLogIntervalMs must be at least 1000');
   if (problems.length > 0) throw new ConfigError(`TaskWorker options: ${problems.join('; ')}.`);

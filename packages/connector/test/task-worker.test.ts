@@ -372,4 +372,91 @@ describe('TaskWorker', () => {
     w.stop();
     await running;
   });
+
+  describe('with completionBatchMs', () => {
+    it('sends the completions of tasks finishing together in one request, each recorded as its own', async () => {
+      const requests: { path: string; completions?: number }[] = [];
+      const counting = t.connector(key, {
+        fetch: (async (url: string, init: RequestInit) => {
+          const path = new URL(url).pathname.replace(/.*\/omnilink-port/, '');
+          if (path.includes('complete')) {
+            const body = JSON.parse(String(init.body)) as { completions?: unknown[] };
+            requests.push({ path, completions: body.completions?.length });
+          }
+          return fetch(url, init);
+        }) as typeof fetch,
+      });
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, async (_, n) => (await create('echo', { payload: { n } })).id),
+      );
+      const w = new TaskWorker(
+        counting,
+        {
+          echo: (task) => {
+            if (task.params.payload.n === 7) throw new NonRetryableError('seven is refused');
+            return task.params.payload;
+          },
+        },
+        { concurrency: 20, completionBatchMs: 50, log: (line) => lines.push(line) },
+      );
+      started.push(w);
+      const running = w.run();
+      for (const id of ids) await settled(id);
+      w.stop();
+      await running;
+      const rows = await t.db.sql`
+        select t.status, t.output, t.error, a.outcome
+        from tasks t join task_attempts a on a.task_id = t.id
+        order by (t.params -> 'payload' ->> 'n')::int`;
+      expect(rows.map((row) => row.status)).toEqual(
+        ids.map((_, n) => (n === 7 ? 'failed' : 'succeeded')),
+      );
+      expect(rows[3]).toMatchObject({ output: { n: 3 }, outcome: 'succeeded' });
+      expect(rows[7]).toMatchObject({ error: 'seven is refused', outcome: 'failed' });
+      // Every completion went through the batch endpoint, several per request.
+      expect(requests.every((request) => request.path === '/tasks/complete')).toBe(true);
+      expect(requests.reduce((sum, request) => sum + request.completions!, 0)).toBe(20);
+      expect(requests.length).toBeLessThan(20);
+    });
+
+    it('logs a completion the port refused and leaves the task to its lease', async () => {
+      let release!: () => void;
+      let markStarted!: () => void;
+      const handlerStarted = new Promise<void>((resolve) => (markStarted = resolve));
+      const w = worker(
+        {
+          slow: () =>
+            new Promise((resolve) => {
+              markStarted();
+              release = () => resolve('late');
+            }),
+        },
+        { completionBatchMs: 10, leaseSeconds: 3600 },
+      );
+      const running = w.run();
+      const task = await create('slow');
+      await handlerStarted;
+      await t.db.sql`update tasks set claimed_by = 'someone-else' where id = ${task.id}`;
+      release();
+      await expect
+        .poll(() => lines.some((line) => line.includes(`could not complete task ${task.id}`)))
+        .toBe(true);
+      expect(
+        lines.some(
+          (line) =>
+            line.includes(`task ${task.id} slow: succeeded in`) && line.includes('not recorded'),
+        ),
+      ).toBe(true);
+      w.stop();
+      await running;
+      const [row] = await t.db.sql`select status, claimed_by from tasks where id = ${task.id}`;
+      expect(row).toEqual({ status: 'running', claimed_by: 'someone-else' });
+    });
+
+    it('refuses a batch delay outside 0–1000 ms', () => {
+      expect(() => new TaskWorker(t.connector(key), {}, { completionBatchMs: 1001 })).toThrow(
+        /completionBatchMs must be a whole number from 0 to 1000/,
+      );
+    });
+  });
 });

@@ -12,6 +12,8 @@ import {
   ClaimTasksRequestBody,
   ClaimTasksResponse,
   CompleteTaskRequestBody,
+  CompleteTasksRequestBody,
+  CompleteTasksResponse,
   CreateTaskRequestBody,
   CreateTaskResponse,
   HeartbeatRequestBody,
@@ -155,6 +157,22 @@ export const ENDPOINTS = {
       'lease_lost',
       ...AUTHENTICATED_ERRORS,
     ],
+  },
+  completeTasks: {
+    method: 'post',
+    path: '/tasks/complete',
+    summary:
+      'Finish up to 100 claimed tasks of one worker in one call; each completion follows the rule of POST /tasks/{id}/complete and gets its own result, in request order.',
+    scopes: ['tasks:complete'],
+    body: [CompleteTasksRequestBody],
+    responses: {
+      200: {
+        description:
+          "One result per completion: `completed` with the task's status now, or the refusal the single endpoint would give (`lease_lost` with the status, `not_found`).",
+        schema: CompleteTasksResponse,
+      },
+    },
+    errors: ['invalid_request', 'payload_too_large', ...AUTHENTICATED_ERRORS],
   },
   whoami: {
     method: 'get',

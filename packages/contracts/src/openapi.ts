@@ -12,6 +12,8 @@ import {
   ClaimTasksRequestBody,
   ClaimTasksResponse,
   CompleteTaskRequestBody,
+  CompleteTasksRequestBody,
+  CompleteTasksResponse,
   CreateTaskRequestBody,
   CreateTaskResponse,
   HeartbeatRequestBody,
@@ -29,6 +31,7 @@ const REQUEST_SCHEMAS = {
   ClaimTasksRequestBody,
   HeartbeatRequestBody,
   CompleteTaskRequestBody,
+  CompleteTasksRequestBody,
 };
 const RESPONSE_SCHEMAS = {
   HealthResponse,
@@ -40,6 +43,7 @@ const RESPONSE_SCHEMAS = {
   CreateTaskResponse,
   ClaimTasksResponse,
   HeartbeatResponse,
+  CompleteTasksResponse,
   WhoAmIResponse,
   StatsResponse,
   MetricsResponse,

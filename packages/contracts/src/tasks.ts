@@ -153,6 +153,48 @@ export const CompleteTaskRequestBody = z.strictObject({
 });
 export type CompleteTaskRequestBody = z.input<typeof CompleteTaskRequestBody>;
 
+/** Most completions one POST /tasks/complete carries (a claim's largest batch). */
+export const MAX_BATCH_COMPLETIONS = 100;
+
+/** One completion in a batch: the body of POST /tasks/{id}/complete, with the task's id and without the worker's. */
+export const TaskCompletion = CompleteTaskRequestBody.omit({ worker_id: true }).extend({
+  task_id: TaskId,
+});
+export type TaskCompletion = z.input<typeof TaskCompletion>;
+
+export const CompleteTasksRequestBody = z.strictObject({
+  worker_id: WorkerId,
+  completions: z
+    .array(TaskCompletion)
+    .min(1, 'must hold at least one completion')
+    .max(MAX_BATCH_COMPLETIONS, `must hold at most ${MAX_BATCH_COMPLETIONS} completions`)
+    .refine(
+      (completions) => new Set(completions.map((c) => c.task_id)).size === completions.length,
+      'must name each task once',
+    ),
+});
+export type CompleteTasksRequestBody = z.input<typeof CompleteTasksRequestBody>;
+
+/** How one completion of a batch went: recorded (with the task's status now), or refused as the single endpoint would. */
+export const TaskCompletionResult = z.union([
+  z.object({
+    task_id: z.uuid(),
+    outcome: z.literal('completed'),
+    status: TaskStatus,
+  }),
+  z.object({
+    task_id: z.uuid(),
+    error: z.enum(['lease_lost', 'not_found']),
+    message: z.string(),
+    /** For lease_lost: the task's status now. */
+    status: TaskStatus.optional(),
+  }),
+]);
+export type TaskCompletionResult = z.infer<typeof TaskCompletionResult>;
+
+export const CompleteTasksResponse = z.object({ results: z.array(TaskCompletionResult) });
+export type CompleteTasksResponse = z.infer<typeof CompleteTasksResponse>;
+
 /** GET /stats: the key's target right now. */
 export const StatsResponse = z.object({
   target: z.string(),

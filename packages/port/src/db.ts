@@ -1,4 +1,9 @@
-import type { StatsResponse, Task, WhoAmIResponse } from '@omnihub/contracts';
+import type {
+  CompleteTasksResponse,
+  StatsResponse,
+  Task,
+  WhoAmIResponse,
+} from '@omnihub/contracts';
 import type postgres from 'postgres';
 import type { ApiKeyCredential } from './credentials.ts';
 import type { SqlRefusal } from './errors.ts';
@@ -47,6 +52,17 @@ export interface CompleteArgs {
   status: 'succeeded' | 'failed';
   output: unknown;
   outputTruncated: boolean;
+  error: string | null;
+  retryable: boolean;
+}
+
+/** One completion of POST /tasks/complete as omnilink.port_complete_tasks reads it. */
+export interface BatchCompletion {
+  task_id: string;
+  attempt: number | null;
+  status: 'succeeded' | 'failed';
+  output: unknown;
+  output_truncated: boolean;
   error: string | null;
   retryable: boolean;
 }
@@ -126,6 +142,14 @@ export function createPortDatabase(sql: Sql) {
           ${key.keyId}, ${key.secretSha256}, ${taskId}, ${args.workerId}, ${args.attempt}::integer, ${args.status},
           ${args.output === null ? null : json(args.output)}::jsonb, ${args.outputTruncated}, ${args.error}::text,
           ${args.retryable}
+        ) as r`,
+      ),
+
+    /** `completions` as port_complete_tasks takes them: outputs already bounded, errors cut. */
+    completeTasks: (key: ApiKeyCredential, workerId: string, completions: BatchCompletion[]) =>
+      call<CompleteTasksResponse>(
+        sql`select omnilink.port_complete_tasks(
+          ${key.keyId}, ${key.secretSha256}, ${workerId}, ${json(completions)}
         ) as r`,
       ),
 

@@ -18,7 +18,10 @@ export function boundTaskOutput(raw: unknown): { output: unknown; truncated: boo
   if (raw === undefined) return { output: null, truncated: false };
   // Copy only when something must be replaced; almost every output is already fine.
   const output = isStorableJson(raw) ? raw : toStorableJson(raw);
-  const bytes = encoder.encode(JSON.stringify(output));
+  const text = JSON.stringify(output);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most outputs need no encoding to know they fit.
+  if (text.length * 3 <= MAX_JSON_FIELD_BYTES) return { output, truncated: false };
+  const bytes = encoder.encode(text);
   if (bytes.byteLength <= MAX_JSON_FIELD_BYTES) return { output, truncated: false };
   let end = MAX_JSON_FIELD_BYTES;
   // Cut on a character boundary: step back over UTF-8 continuation bytes.

@@ -1,6 +1,7 @@
 import {
   ClaimTasksRequestBody,
   CompleteTaskRequestBody,
+  CompleteTasksRequestBody,
   CreateTaskRequestBody,
   ENDPOINTS,
   HeartbeatRequestBody,
@@ -15,7 +16,7 @@ import { boundTaskError, boundTaskOutput } from '../output.ts';
 
 const MIN_RECHECK_GAP_MS = 50;
 
-/** /tasks: create, claim (with long poll), heartbeat, complete, get. */
+/** /tasks: create, claim (with long poll), heartbeat, complete (one or a batch), get. */
 export function taskRoutes(deps: PortDeps) {
   const app = new Hono<PortHonoEnv>();
   const { db, signals } = deps;
@@ -122,6 +123,30 @@ export function taskRoutes(deps: PortDeps) {
         error: boundTaskError(body.error),
         retryable: body.retryable,
       });
+      if (isSqlRefusal(result)) throw refusalToError(result);
+      return c.json(result, 200);
+    },
+  );
+
+  app.post(
+    ENDPOINTS.completeTasks.path,
+    apiKey(ENDPOINTS.completeTasks),
+    jsonBody(deps, () => CompleteTasksRequestBody),
+    async (c) => {
+      const body = c.var.body;
+      const completions = body.completions.map((completion) => {
+        const { output, truncated } = boundTaskOutput(completion.output);
+        return {
+          task_id: completion.task_id,
+          attempt: completion.attempt ?? null,
+          status: completion.status,
+          output,
+          output_truncated: truncated,
+          error: boundTaskError(completion.error),
+          retryable: completion.retryable,
+        };
+      });
+      const result = await db.completeTasks(c.var.key, body.worker_id, completions);
       if (isSqlRefusal(result)) throw refusalToError(result);
       return c.json(result, 200);
     },
