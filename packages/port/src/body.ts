@@ -10,9 +10,11 @@ import { PortError } from './errors.ts';
 export async function readJsonBody(
   request: Request,
   limit = MAX_BODY_BYTES,
-): Promise<{ value: unknown } | { problem: PortError }> {
+): Promise<{ value: unknown } | { problem: PortError; unread?: true }> {
+  // The rest of the body is left unread: `unread` tells the caller to close the connection.
   const tooLarge = () => ({
     problem: new PortError('payload_too_large', `The request body is over ${limit} bytes.`),
+    unread: true as const,
   });
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) return tooLarge();

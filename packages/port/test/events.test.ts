@@ -221,6 +221,32 @@ describe('POST /events (bad input)', () => {
     expect(response.status).toBe(201);
   });
 
+  it('closes the connection after refusing an unread body over 1 MiB, so a client reusing it is not cut off', async () => {
+    const served = await startPortHarness({ http: true });
+    try {
+      const key = (await served.issueKey({ tenant: 'acme', source: 'lead-gen' })).apiKey;
+      const url = `${served.http!.server.baseUrl}/events`;
+      const send = (body: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body,
+        });
+      const refused = await send(`${JSON.stringify(event('big'))}${' '.repeat(1024 * 1024)}`);
+      expect(refused.status).toBe(413);
+      expect(refused.headers.get('connection')).toBe('close');
+      await refused.arrayBuffer();
+      // The keep-alive pool would hand these the connection the port is about to drop.
+      for (const n of [1, 2, 3]) {
+        const response = await send(JSON.stringify(event(`after-413-${n}`)));
+        expect(response.status).toBe(201);
+        await response.arrayBuffer();
+      }
+    } finally {
+      await served.close();
+    }
+  });
+
   it('refuses a body over 1 MiB with 413 and stores nothing', async () => {
     const before = await snapshotCounts(h.db.sql);
     const events = Array.from({ length: 80 }, (_, i) =>

@@ -26,7 +26,13 @@ async function refuseAfterKeyCheck(
 export function jsonBody<S extends z.ZodType>(deps: PortDeps, pick: (raw: unknown) => S) {
   return createMiddleware<PortHonoEnv & { Variables: { body: z.output<S> } }>(async (c, next) => {
     const read = await readJsonBody(c.req.raw);
-    if ('problem' in read) return refuseAfterKeyCheck(deps, c.var, read.problem);
+    if ('problem' in read) {
+      // Node's server drops a connection whose request body was left unread
+      // a moment after answering; without this a keep-alive client would
+      // send its next request into a closing socket.
+      if (read.unread) c.header('Connection', 'close');
+      return refuseAfterKeyCheck(deps, c.var, read.problem);
+    }
     const checked = validate(pick(read.value), read.value);
     if ('problem' in checked) return refuseAfterKeyCheck(deps, c.var, checked.problem);
     c.set('body', checked.data);
