@@ -1,4 +1,5 @@
-/** Small measuring kit for the benchmark scripts: timed work, percentiles, a printed table. */
+/** Small measuring kit for the benchmark scripts: timed work, percentiles, peak memory, tables. */
+import { readFileSync } from 'node:fs';
 
 export interface Measurement {
   name: string;
@@ -6,14 +7,65 @@ export interface Measurement {
   unit: string;
   operations: number;
   seconds: number;
-  /** Per-request latencies in milliseconds. */
+  /** Per-operation (or per-request) latencies in milliseconds. */
   latencies: number[];
+  /** Peak resident memory of the process(es) doing the work, in MiB, when measured. */
+  peakRssMiB?: number;
+}
+
+/** One line of a benchmark's table: a measurement, and what it is compared with. */
+export interface BenchRow {
+  measurement: Measurement;
+  /** Measured in the same run on the same Postgres; the ratio is throughput / baseline throughput. */
+  baseline?: Measurement;
+}
+
+/** A target from the issue, and whether this run met it. */
+export interface Target {
+  what: string;
+  measured: string;
+  met: boolean;
+}
+
+/** What one benchmark reports: its table, its targets and notes on how it was measured. */
+export interface BenchSection {
+  title: string;
+  /** How it was measured, one paragraph. */
+  method: string;
+  rows: BenchRow[];
+  targets: Target[];
+  notes?: string[];
+}
+
+export interface BenchOptions {
+  /** Fewer operations: the whole `pnpm bench --quick` stays under two minutes. */
+  quick: boolean;
+  /** Progress lines. */
+  log: (line: string) => void;
+}
+
+export interface Benchmark {
+  /** Selects it with `pnpm bench --only <name>`. */
+  name: string;
+  run(options: BenchOptions): Promise<BenchSection>;
 }
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
+
+/** p50/p95/p99 of a measurement's latencies. */
+export function latencyPercentiles(m: Measurement): { p50: number; p95: number; p99: number } {
+  const sorted = [...m.latencies].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
+}
+
+export const throughput = (m: Measurement): number => m.operations / m.seconds;
 
 /**
  * Runs `worker` in `concurrency` parallel loops until it returns 0; each call
@@ -49,39 +101,104 @@ export function callBudget(calls: number): { take(): boolean } {
   return { take: () => left-- > 0 };
 }
 
-export function printTable(rows: { measurement: Measurement; baseline?: Measurement }[]): void {
-  const header = [
-    'benchmark',
-    'ops',
-    'seconds',
-    'throughput',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-    'vs baseline',
+/** Resident memory of a process in MiB, from /proc (Linux); NaN elsewhere or once it has exited. */
+export function rssMiB(pid: number = process.pid): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
+    return kib / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Samples the resident memory of `pids` (summed) every `everyMs` until
+ * stop(), which returns the highest sum seen. Sampling rather than VmHWM:
+ * the peak of one phase, not of the process's whole life.
+ */
+export function watchPeakRss(pids: () => number[], everyMs = 25): { stop(): number } {
+  let peak = 0;
+  const sample = () => {
+    const sum = pids().reduce((total, pid) => total + (rssMiB(pid) || 0), 0);
+    peak = Math.max(peak, sum);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
+const formatNumber = (value: number, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : '–';
+
+const HEADER = [
+  'benchmark',
+  'ops',
+  'seconds',
+  'throughput',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'peak RSS MiB',
+  'vs baseline',
+];
+
+function cells({ measurement: m, baseline }: BenchRow): string[] {
+  const { p50, p95, p99 } = latencyPercentiles(m);
+  return [
+    m.name,
+    formatNumber(m.operations),
+    m.seconds.toFixed(2),
+    `${formatNumber(throughput(m))} ${m.unit}s/s`,
+    formatNumber(p50, 2),
+    formatNumber(p95, 2),
+    formatNumber(p99, 2),
+    m.peakRssMiB === undefined ? '–' : formatNumber(m.peakRssMiB),
+    baseline ? `${(throughput(m) / throughput(baseline)).toFixed(2)}× ${baseline.name}` : '',
   ];
-  const lines = rows.map(({ measurement: m, baseline }) => {
-    const sorted = [...m.latencies].sort((a, b) => a - b);
-    const rate = m.operations / m.seconds;
-    const ratio = baseline
-      ? (rate / (baseline.operations / baseline.seconds)).toFixed(2)
-      : '(baseline)';
-    return [
-      m.name,
-      String(m.operations),
-      m.seconds.toFixed(2),
-      `${Math.round(rate).toLocaleString('en-US')} ${m.unit}s/s`,
-      percentile(sorted, 50).toFixed(2),
-      percentile(sorted, 95).toFixed(2),
-      percentile(sorted, 99).toFixed(2),
-      ratio,
-    ];
-  });
-  const table = [header, ...lines];
-  const widths = header.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
+}
+
+/** The rows as a Markdown table (also readable in a terminal). */
+export function renderTable(rows: BenchRow[]): string {
+  const table = [HEADER, ...rows.map(cells)];
+  const widths = HEADER.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
   const render = (line: string[]) =>
     `| ${line.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
-  console.log(render(header));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const line of lines) console.log(render(line));
+  return [
+    render(HEADER),
+    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    ...table.slice(1).map(render),
+  ].join('\n');
+}
+
+export function printTable(rows: BenchRow[]): void {
+  console.log(renderTable(rows));
+}
+
+/** A section as Markdown: title, method, table, targets, notes. */
+export function renderSection(section: BenchSection): string {
+  const parts = [`## ${section.title}`, section.method, renderTable(section.rows)];
+  if (section.targets.length > 0) {
+    parts.push(
+      section.targets
+        .map(
+          (target) =>
+            `- ${target.met ? '✅' : '❌'} ${target.what}: ${target.measured}${target.met ? '' : ' (missed)'}`,
+        )
+        .join('\n'),
+    );
+  }
+  if (section.notes?.length) parts.push(section.notes.map((note) => `- ${note}`).join('\n'));
+  return parts.join('\n\n');
 }

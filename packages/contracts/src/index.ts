@@ -7,6 +7,7 @@ export * from './events.ts';
 export * from './health.ts';
 export * from './limits.ts';
 export * from './openapi.ts';
+export * from './reconnect.ts';
 export * from './scopes.ts';
 export * from './storable.ts';
 export * from './tasks.ts';

@@ -1,3 +1,4 @@
+import { reconnectBackoff } from '@omnihub/contracts';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
@@ -12,6 +13,7 @@ export function connectDatabase(
 ): Sql {
   return postgres(url, {
     max: options.max ?? 10,
+    backoff: reconnectBackoff,
     onnotice: () => {},
     connection: { TimeZone: 'UTC', application_name: options.applicationName ?? 'omnihub' },
   });

@@ -3,6 +3,7 @@
  * `supabase functions deploy omnilink-port --no-verify-jwt --use-api`
  * (--use-api bundles the shared packages outside supabase/).
  */
+import { reconnectBackoff } from '@omnihub/contracts';
 import { createPortApp, TaskSignals } from '@omnihub/port';
 import postgres from 'postgres';
 
@@ -18,6 +19,7 @@ const sql = postgres(databaseUrl, {
   prepare: false,
   // Each isolate keeps a few connections; many isolates share the database.
   max: 5,
+  backoff: reconnectBackoff,
   onnotice: () => {},
   connection: { TimeZone: 'UTC', application_name: 'omnilink-port' },
 });
