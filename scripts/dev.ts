@@ -78,14 +78,18 @@ async function main(): Promise<void> {
     dashboardDir: DASHBOARD_DIR,
   });
   const build = values['skip-build'] ? 'skipped' : dashboardBuildState(DASHBOARD_DIR);
-  printBanner(stack, settings.dataDir, chosenAdminPassword !== undefined, build);
-  const building = build === 'missing' || build === 'stale' ? rebuildDashboard(stack) : null;
-  const agents = values.agents ? startAgents(stack) : null;
+  // Before the banner says "Press Ctrl-C": a Ctrl-C that beat the handler
+  // would kill the process by default and leave Postgres running.
+  let building: AbortController | null = null;
+  let agents: ReturnType<typeof startAgents> | null = null;
   stopOnSignals(async () => {
     building?.abort();
     await agents?.stop();
     await stack.stop();
   });
+  printBanner(stack, settings.dataDir, chosenAdminPassword !== undefined, build);
+  building = build === 'missing' || build === 'stale' ? rebuildDashboard(stack) : null;
+  agents = values.agents ? startAgents(stack) : null;
 }
 
 /** Builds OmniDash while the stack already serves everything else; `/` serves it once done. */

@@ -11,13 +11,15 @@ export interface Measurement {
   latencies: number[];
   /** Peak resident memory of the process(es) doing the work, in MiB, when measured. */
   peakRssMiB?: number;
+  /** A short name for the ratio column of rows compared with this one (default: `name`). */
+  label?: string;
 }
 
 /** One line of a benchmark's table: a measurement, and what it is compared with. */
 export interface BenchRow {
   measurement: Measurement;
-  /** Measured in the same run on the same Postgres; the ratio is throughput / baseline throughput. */
-  baseline?: Measurement;
+  /** Measured in the same run on the same Postgres; each ratio is throughput / baseline throughput. */
+  baselines?: Measurement[];
 }
 
 /** A target from the issue, and whether this run met it. */
@@ -154,7 +156,7 @@ const HEADER = [
   'vs baseline',
 ];
 
-function cells({ measurement: m, baseline }: BenchRow): string[] {
+function cells({ measurement: m, baselines = [] }: BenchRow): string[] {
   const { p50, p95, p99 } = latencyPercentiles(m);
   return [
     m.name,
@@ -165,7 +167,12 @@ function cells({ measurement: m, baseline }: BenchRow): string[] {
     formatNumber(p95, 2),
     formatNumber(p99, 2),
     m.peakRssMiB === undefined ? '–' : formatNumber(m.peakRssMiB),
-    baseline ? `${(throughput(m) / throughput(baseline)).toFixed(2)}× ${baseline.name}` : '',
+    baselines
+      .map(
+        (baseline) =>
+          `${(throughput(m) / throughput(baseline)).toFixed(2)}× ${baseline.label ?? baseline.name}`,
+      )
+      .join(', '),
   ];
 }
 

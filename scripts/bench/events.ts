@@ -1,0 +1,192 @@
+/**
+ * Event ingest: events stored through POST /events, one per request and in
+ * batches of 100, with 10% duplicates (an idempotency key sent before), next
+ * to a plain `insert … on conflict do nothing` of the same rows called
+ * directly on the same Postgres.
+ */
+import type { Sql } from '@omnihub/database';
+import {
+  callBudget,
+  runLoad,
+  throughput,
+  watchPeakRss,
+  type Benchmark,
+  type BenchRow,
+  type Measurement,
+} from './measure.ts';
+import { issueBenchPortKey, startPortStack, type BenchPortKey } from './port-stack.ts';
+
+const CONCURRENCY = 8;
+const BATCH = 100;
+/** Share of events whose idempotency key was sent before. */
+const DUPLICATE_SHARE = 0.1;
+
+interface BenchEvent {
+  type: string;
+  idempotency_key: string;
+  data: Record<string, unknown>;
+}
+
+/** Every tenth event from the 110th on repeats the key of the event 105 before it (itself never a repeat). */
+const REPEAT_DISTANCE = 105;
+const isRepeat = (n: number) => n > REPEAT_DISTANCE && n % Math.round(1 / DUPLICATE_SHARE) === 0;
+
+/** Events with fresh keys, every tenth one repeating a key sent earlier. */
+function eventSource(prefix: string) {
+  let next = 0;
+  return (count: number): BenchEvent[] =>
+    Array.from({ length: count }, () => {
+      const n = next++;
+      const key = isRepeat(n) ? `${prefix}-${n - REPEAT_DISTANCE}` : `${prefix}-${n}`;
+      return {
+        type: 'lead_ingested',
+        idempotency_key: key,
+        data: { lead_id: String(n), url: 'https://example.com/lead', role: 'CTO', score: 0.82 },
+      };
+    });
+}
+
+/** Sends exactly `total` events in calls of `perCall`, from `CONCURRENCY` loops. */
+function ingest(
+  name: string,
+  total: number,
+  perCall: number,
+  send: (events: BenchEvent[]) => Promise<unknown>,
+  events: (count: number) => BenchEvent[],
+): Promise<Measurement> {
+  const budget = callBudget(total / perCall);
+  return runLoad(name, 'event', CONCURRENCY, async () => {
+    if (!budget.take()) return 0;
+    await send(events(perCall));
+    return perCall;
+  });
+}
+
+/** The baseline: the rows the port would store, inserted with ON CONFLICT DO NOTHING and nothing else. */
+function directInsert(sql: Sql, key: BenchPortKey & { integrationId: string }) {
+  return (events: BenchEvent[]) => sql`
+    insert into telemetry_events (tenant_id, integration_id, source, type, idempotency_key, data)
+    select ${key.tenantId}, ${key.integrationId}, ${key.source}, e ->> 'type', e ->> 'idempotency_key', e -> 'data'
+    from jsonb_array_elements(${sql.json(events as never)}::jsonb) e
+    -- In key order, as the port inserts: concurrent batches sharing keys cannot deadlock.
+    order by e ->> 'idempotency_key'
+    on conflict on constraint telemetry_events_integration_idempotency_key do nothing`;
+}
+
+export const eventIngest: Benchmark = {
+  name: 'event-ingest',
+  async run({ quick, log }) {
+    const singles = quick ? 2_000 : 10_000;
+    const batched = quick ? 20_000 : 100_000;
+    const stack = await startPortStack();
+    const rows: BenchRow[] = [];
+    let single: Measurement;
+    let batch: Measurement;
+    let batchBaseline: Measurement;
+    try {
+      const key = await issueBenchPortKey(stack.sql, 'bench', 'bench-agent');
+      const [integration] = await stack.sql`
+        select integration_id from api_keys where key_id = ${key.keyId}`;
+      const direct = directInsert(stack.sql, {
+        ...key,
+        integrationId: integration!.integration_id as string,
+      });
+      const url = `${stack.functionsUrl}/omnilink-port/events`;
+      const post = async (body: unknown) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        if (!response.ok)
+          throw new Error(`POST /events: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+      };
+      const viaPort = async (name: string, total: number, perCall: number, prefix: string) => {
+        const rss = watchPeakRss(() => [stack.port.child.pid!]);
+        let measurement: Measurement;
+        try {
+          measurement = await ingest(
+            name,
+            total,
+            perCall,
+            (events) => post(perCall === 1 ? events[0] : { events }),
+            eventSource(prefix),
+          );
+        } catch (error) {
+          rss.stop();
+          throw error;
+        }
+        return { ...measurement, peakRssMiB: rss.stop() };
+      };
+
+      // Warm-up of both paths (connections, plans, JIT).
+      await ingest('warm-up', 2_000, BATCH, direct, eventSource('warm-direct'));
+      await viaPort('warm-up', 2_000, BATCH, 'warm-port');
+
+      log(`single events: ${singles} each`);
+      const singleBaseline = await ingest(
+        'insert … on conflict do nothing, 1 per statement',
+        singles,
+        1,
+        direct,
+        eventSource('direct-single'),
+      );
+      single = await viaPort('POST /events, 1 per request', singles, 1, 'port-single');
+      log(`batches of ${BATCH}: ${batched} events each`);
+      batchBaseline = await ingest(
+        `insert … on conflict do nothing, ${BATCH} per statement`,
+        batched,
+        BATCH,
+        direct,
+        eventSource('direct-batch'),
+      );
+      batch = await viaPort(`POST /events, ${BATCH} per request`, batched, BATCH, 'port-batch');
+      rows.push(
+        { measurement: singleBaseline },
+        { measurement: single, baselines: [{ ...singleBaseline, label: 'direct insert' }] },
+        { measurement: batchBaseline },
+        { measurement: batch, baselines: [{ ...batchBaseline, label: 'direct insert' }] },
+      );
+
+      // Nothing lost, nothing duplicated: one row per distinct key sent through the port.
+      const [stored] = await stack.sql`
+        select count(*)::int as n from telemetry_events
+        where idempotency_key like 'port-single-%' or idempotency_key like 'port-batch-%'`;
+      const expected = distinctKeys(singles) + distinctKeys(batched);
+      if (stored!.n !== expected)
+        throw new Error(`event ingest: ${stored!.n} events stored, expected ${expected}`);
+    } finally {
+      await stack.close();
+    }
+    return {
+      title: 'Event ingest',
+      method: `Events of about 150 bytes, ${DUPLICATE_SHARE * 100}% of them repeating an idempotency key sent 105 events earlier, sent from ${CONCURRENCY} concurrent loops in the bench process to the port (its own process) over HTTP with keep-alive; the baseline inserts the same rows straight into telemetry_events with \`insert … on conflict do nothing\` from ${CONCURRENCY} connections. Afterwards the stored rows are counted: one per distinct key. Latency is per request (or statement); peak RSS is the port process's.`,
+      rows,
+      targets: [
+        {
+          what: 'batched ≥ 20,000 events/s',
+          measured: `${Math.round(throughput(batch)).toLocaleString('en-US')} events/s`,
+          met: throughput(batch) >= 20_000,
+        },
+        {
+          what: 'batched ≥ 0.5× direct insert',
+          measured: `${(throughput(batch) / throughput(batchBaseline)).toFixed(2)}×`,
+          met: throughput(batch) >= 0.5 * throughput(batchBaseline),
+        },
+        {
+          what: 'single ≥ 2,000 events/s',
+          measured: `${Math.round(throughput(single)).toLocaleString('en-US')} events/s`,
+          met: throughput(single) >= 2_000,
+        },
+      ],
+    };
+  },
+};
+
+/** How many distinct keys eventSource produces in `count` events. */
+function distinctKeys(count: number): number {
+  let distinct = 0;
+  for (let n = 0; n < count; n++) if (!isRepeat(n)) distinct++;
+  return distinct;
+}
