@@ -114,6 +114,17 @@ export function rssMiB(pid: number = process.pid): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux); 0 when unknown. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Samples the resident memory of `pids` (summed) every `everyMs` until
  * stop(), which returns the highest sum seen. Sampling rather than VmHWM:

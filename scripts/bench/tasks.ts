@@ -10,6 +10,7 @@ import { startProcess, type RunningProcess } from '@omnihub/database/testing';
 import type { Sql } from '@omnihub/database';
 import { graphileDispatchLatency, graphileThroughput } from './graphile.ts';
 import {
+  cpuSeconds,
   latencyPercentiles,
   runLoad,
   throughput,
@@ -23,6 +24,7 @@ import {
   issueBenchPortKey,
   startPortStack,
   type BenchPortKey,
+  type PortStack,
 } from './port-stack.ts';
 import type { TaskWorkerChildOptions } from './task-worker-child.ts';
 
@@ -87,8 +89,31 @@ async function checkAndReset(sql: Sql, name: string, expected: number): Promise<
   await sql`truncate tasks cascade`;
 }
 
+/** Where a run's CPU went, per process group, as /proc counts it: what "profile first" looked at. */
+const cpuNotes: string[] = [];
+
+/** CPU seconds of the port, the worker and every Postgres process of the stack, from now on. */
+async function cpuMeter(stack: PortStack, child: RunningProcess) {
+  const postgresPids = async () =>
+    (await stack.sql`select pid from pg_stat_activity`).map((row) => row.pid as number);
+  const read = async () => ({
+    port: cpuSeconds(stack.port.child.pid!),
+    worker: cpuSeconds(child.child.pid!),
+    postgres: (await postgresPids()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+  });
+  const start = await read();
+  return {
+    async perOperation(operations: number) {
+      const end = await read();
+      const per = (key: keyof typeof start) =>
+        Math.round(((end[key] - start[key]) * 1e6) / operations);
+      return { port: per('port'), worker: per('worker'), postgres: per('postgres') };
+    },
+  };
+}
+
 async function viaTaskWorker(
-  stack: Awaited<ReturnType<typeof startPortStack>>,
+  stack: PortStack,
   key: BenchPortKey,
   batch: number,
   tasks: number,
@@ -111,6 +136,7 @@ async function viaTaskWorker(
     await checkAndReset(stack.sql, `${name} (warm-up)`, warmup);
     log(`${name}: ${tasks} tasks`);
     const rss = watchPeakRss(() => [child.child.pid!, stack.port.child.pid!]);
+    const cpu = await cpuMeter(stack, child);
     let seconds: number;
     let peakRssMiB: number;
     try {
@@ -118,6 +144,10 @@ async function viaTaskWorker(
     } finally {
       peakRssMiB = rss.stop();
     }
+    const perTask = await cpu.perOperation(tasks);
+    cpuNotes.push(
+      `batch ${batch}: CPU per task ${perTask.postgres} µs in Postgres, ${perTask.port} µs in the port, ${perTask.worker} µs in the worker process`,
+    );
     await checkAndReset(stack.sql, name, tasks);
     const handled = await stopWorkerChild(child);
     if (handled !== warmup + tasks) throw new Error(`${name}: ${handled} handler runs`);
@@ -227,6 +257,7 @@ export const taskThroughput: Benchmark = {
       method: `No-op tasks seeded in one transaction while the workers wait in long polls; the commit is the start, the end is when none is queued or running (polled every ${POLL_MS} ms); every task is checked to have succeeded with exactly one attempt. OmniHub: one worker process with ${WORKERS} connector TaskWorkers, each claiming up to the batch size through the port (a separate process) and, for batches over 1, sending completions through POST /tasks/complete gathered for ${COMPLETION_BATCH_MS} ms. Baselines on the same Postgres in the same run: the port's SQL functions called directly from ${WORKERS} loops (claim, then complete), and graphile-worker in its own process with the same number of concurrent jobs and its batching options. Peak RSS: port + worker processes for OmniHub, the worker process for graphile-worker.`,
       rows,
       targets,
+      notes: cpuNotes.splice(0),
     };
   },
 };
