@@ -5,6 +5,7 @@
  * directly on the same Postgres.
  */
 import type { Sql } from '@omnihub/database';
+import { startProcess } from '@omnihub/database/testing';
 import {
   callBudget,
   runLoad,
@@ -44,6 +45,47 @@ function eventSource(prefix: string) {
         data: { lead_id: String(n), url: 'https://example.com/lead', role: 'CTO', score: 0.82 },
       };
     });
+}
+
+/**
+ * The floor of any HTTP endpoint on this machine: a bare node:http server
+ * (its own process, like the port) answering `{}` to every POST, driven by
+ * the same client loops. What the port does on top of this is its own cost.
+ */
+async function httpFloor(total: number, body: string): Promise<Measurement> {
+  const server = startProcess(process.execPath, [
+    '-e',
+    `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.setHeader('content-type', 'application/json'); s.end('{}'); }); }).listen(0, '127.0.0.1', function () { console.log('ready ' + this.address().port); });`,
+  ]);
+  try {
+    const [, port] = await server.waitFor(/ready (\d+)/);
+    const url = `http://127.0.0.1:${port}/`;
+    const send = async () => {
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      await response.arrayBuffer();
+    };
+    for (let i = 0; i < 200; i++) await send();
+    const budget = callBudget(total);
+    return {
+      ...(await runLoad(
+        'bare node:http server, 1 request per event',
+        'event',
+        CONCURRENCY,
+        async () => {
+          if (!budget.take()) return 0;
+          await send();
+          return 1;
+        },
+      )),
+      label: 'bare HTTP',
+    };
+  } finally {
+    server.child.kill('SIGKILL');
+  }
 }
 
 /** Sends exactly `total` events in calls of `perCall`, from `CONCURRENCY` loops. */
@@ -133,6 +175,7 @@ export const eventIngest: Benchmark = {
         eventSource('direct-single'),
       );
       single = await viaPort('POST /events, 1 per request', singles, 1, 'port-single');
+      const floor = await httpFloor(singles, JSON.stringify(eventSource('floor')(1)[0]));
       log(`batches of ${BATCH}: ${batched} events each`);
       batchBaseline = await ingest(
         `insert … on conflict do nothing, ${BATCH} per statement`,
@@ -144,7 +187,11 @@ export const eventIngest: Benchmark = {
       batch = await viaPort(`POST /events, ${BATCH} per request`, batched, BATCH, 'port-batch');
       rows.push(
         { measurement: singleBaseline },
-        { measurement: single, baselines: [{ ...singleBaseline, label: 'direct insert' }] },
+        {
+          measurement: single,
+          baselines: [{ ...singleBaseline, label: 'direct insert' }, floor],
+        },
+        { measurement: floor },
         { measurement: batchBaseline },
         { measurement: batch, baselines: [{ ...batchBaseline, label: 'direct insert' }] },
       );
@@ -161,7 +208,7 @@ export const eventIngest: Benchmark = {
     }
     return {
       title: 'Event ingest',
-      method: `Events of about 150 bytes, ${DUPLICATE_SHARE * 100}% of them repeating an idempotency key sent 105 events earlier, sent from ${CONCURRENCY} concurrent loops in the bench process to the port (its own process) over HTTP with keep-alive; the baseline inserts the same rows straight into telemetry_events with \`insert … on conflict do nothing\` from ${CONCURRENCY} connections. Afterwards the stored rows are counted: one per distinct key. Latency is per request (or statement); peak RSS is the port process's.`,
+      method: `Events of about 150 bytes, ${DUPLICATE_SHARE * 100}% of them repeating an idempotency key sent 105 events earlier, sent from ${CONCURRENCY} concurrent loops in the bench process to the port (its own process) over HTTP with keep-alive; the baseline inserts the same rows straight into telemetry_events with \`insert … on conflict do nothing\` from ${CONCURRENCY} connections. Afterwards the stored rows are counted: one per distinct key. The bare node:http row is the floor of any HTTP endpoint here: a server (its own process) that only answers \`{}\`, driven by the same client loops. Latency is per request (or statement); peak RSS is the port process's.`,
       rows,
       targets: [
         {

@@ -4,7 +4,7 @@
  * ratios to baselines measured in the same run). A full run (no --quick, no
  * --only) writes docs/benchmarks.md with the machine's description.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@omnihub/database';
 import { dashboardQueries } from './dashboard-queries.ts';
@@ -68,7 +68,10 @@ async function main(argv: string[]): Promise<number> {
 
   if (!quick && !only) {
     const path = join(REPO_ROOT, 'docs', 'benchmarks.md');
-    await writeFile(path, renderReport(machine, sections, seconds));
+    await writeFile(
+      path,
+      renderReport(machine, sections, seconds, await readFile(OPTIMIZATIONS, 'utf8')),
+    );
     console.log(`Wrote ${path}.`);
   }
   return 0;
@@ -84,12 +87,21 @@ async function machineLine(): Promise<string> {
   }
 }
 
-function renderReport(machine: string, sections: BenchSection[], seconds: number): string {
+/** Written by hand: how the figures were profiled and what each optimisation bought. */
+const OPTIMIZATIONS = join(REPO_ROOT, 'scripts', 'bench', 'optimizations.md');
+
+function renderReport(
+  machine: string,
+  sections: BenchSection[],
+  seconds: number,
+  optimizations: string,
+): string {
   return `${[
     '# Benchmarks',
     `Written by \`pnpm bench\` (a full run, ${Math.round(seconds)} s) on ${new Date().toISOString().slice(0, 10)}. Every figure comes from that one run; each ratio compares two rows measured in it, on the same Postgres. Rerun it to refresh this page; how it measures is in scripts/bench/.`,
     `**Machine:** ${machine}.`,
     ...sections.map(renderSection),
+    optimizations.trim(),
   ].join('\n\n')}\n`;
 }
 

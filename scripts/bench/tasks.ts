@@ -118,8 +118,8 @@ async function viaTaskWorker(
   batch: number,
   tasks: number,
   log: (line: string) => void,
+  completionBatchMs = batch > 1 ? COMPLETION_BATCH_MS : 0,
 ): Promise<Measurement> {
-  const completionBatchMs = batch > 1 ? COMPLETION_BATCH_MS : 0;
   const name = `TaskWorker via port, ${WORKERS} workers × batch ${batch}${completionBatchMs ? `, completions batched ${completionBatchMs} ms` : ''}`;
   const child = startWorkerChild({
     baseUrl: stack.functionsUrl,
@@ -146,7 +146,7 @@ async function viaTaskWorker(
     }
     const perTask = await cpu.perOperation(tasks);
     cpuNotes.push(
-      `batch ${batch}: CPU per task ${perTask.postgres} µs in Postgres, ${perTask.port} µs in the port, ${perTask.worker} µs in the worker process`,
+      `batch ${batch}${completionBatchMs ? '' : ', completions one by one'}: CPU per task ${perTask.postgres} µs in Postgres, ${perTask.port} µs in the port, ${perTask.worker} µs in the worker process`,
     );
     await checkAndReset(stack.sql, name, tasks);
     const handled = await stopWorkerChild(child);
@@ -235,6 +235,9 @@ export const taskThroughput: Benchmark = {
           },
         );
         if (batch === 100) {
+          // What batched completions buy: the same workers completing one task per request.
+          const unbatched = await viaTaskWorker(stack, key, batch, tasks, log, 0);
+          rows.push({ measurement: unbatched, baselines: [{ ...omnihub, label: 'batched' }] });
           targets.push(
             {
               what: '≥ 12,000 tasks/s at batch 100',
