@@ -268,7 +268,7 @@ async function run({ quick, log }: BenchOptions): Promise<BenchSection> {
       ],
       notes: [
         `With ${MANY} subscribers the last one has the event after p50 ${last.p50.toFixed(1)} ms / p95 ${last.p95.toFixed(1)} ms: ` +
-          `the stack checks each change against RLS once per distinct token (here one per subscriber), one after another, then sends.`,
+          `the stack checks each change against RLS once per distinct token (here one per subscriber), the checks of one change at once, then sends in join order.`,
       ],
     };
   } catch (error) {

@@ -1,6 +1,12 @@
 import type { Sql } from '@omnihub/database';
-import postgres from 'postgres';
 import type { Change } from './bindings.ts';
+import {
+  startReplication,
+  type Relation,
+  type Replication,
+  type ReplicatedChange,
+} from './replication.ts';
+import { waitUntilVisible } from './visibility.ts';
 
 export const REALTIME_PUBLICATION = 'supabase_realtime';
 
@@ -11,34 +17,28 @@ export interface FeedItem {
   key: Record<string, unknown>;
 }
 
-interface RelationColumn {
-  name: string;
-  type: number;
-  key: number;
-}
-
-interface Relation {
-  schema: string;
-  table: string;
-  columns: RelationColumn[];
-  keys: RelationColumn[];
-}
-
 /**
  * Streams the changes of the tables in publication supabase_realtime, as
- * Supabase Realtime does: logical replication with pgoutput (through
- * postgres.js's subscribe, on a temporary slot that goes away with the
- * connection). Changes are handed on one at a time, in commit order.
+ * Supabase Realtime does: logical replication with pgoutput (see
+ * replication.ts). Changes are handed on one at a time, in commit order,
+ * each once its transaction is visible to other sessions: the per-subscriber
+ * RLS check reads the row in a new snapshot, and a client refetching on a
+ * change must find it too.
  */
 export class ChangeFeed {
-  readonly #replication: postgres.Sql;
   readonly #sql: Sql;
   readonly #typeNames = new Map<number, string>();
+  readonly #onError: (error: unknown) => void;
+  #replication: Replication | null = null;
   #queue: Promise<void> = Promise.resolve();
+  #stopped = false;
+  /** The last transaction seen visible: its further changes need no second look. */
+  #visibleXid: number | null = null;
+  #waitingFor: number | null = null;
 
-  private constructor(replication: postgres.Sql, sql: Sql) {
-    this.#replication = replication;
+  private constructor(sql: Sql, onError: (error: unknown) => void) {
     this.#sql = sql;
+    this.#onError = onError;
   }
 
   /** Throws when logical replication is not available (wal_level is not logical, or no replication right). */
@@ -48,10 +48,11 @@ export class ChangeFeed {
     deliver: (item: FeedItem) => Promise<void>,
     onError: (error: unknown) => void,
   ): Promise<ChangeFeed> {
-    const replication = postgres(databaseUrl, {
-      publications: REALTIME_PUBLICATION,
-      onnotice: () => {},
-      connection: { application_name: 'omnihub-realtime' },
+    const feed = new ChangeFeed(sql, onError);
+    feed.#replication = await startReplication({
+      databaseUrl,
+      publication: REALTIME_PUBLICATION,
+      applicationName: 'omnihub-realtime',
       // Times stay Postgres's text: a JS Date would cut microseconds off (asJson re-renders them).
       types: {
         timestamptzText: {
@@ -63,31 +64,53 @@ export class ChangeFeed {
         timestampText: { to: 1114, from: [1114], serialize: String, parse: (text: string) => text },
         dateText: { to: 1082, from: [1082], serialize: String, parse: (text: string) => text },
       },
-    });
-    const feed = new ChangeFeed(replication, sql);
-    await replication.subscribe('*', (row, info) => {
-      // Serial: a subscriber must see queued → running → succeeded in that order.
-      feed.#queue = feed.#queue
-        .then(async () =>
-          deliver(
-            await feed.#toItem(
-              row as Record<string, unknown> | null,
-              info as unknown as ChangeInfo,
-            ),
-          ),
-        )
-        .catch(onError);
+      onChange: (change) => {
+        // Serial: a subscriber must see queued → running → succeeded in that order.
+        feed.#queue = feed.#queue
+          .then(async () => {
+            if (!(await feed.#visible(change.xid))) return;
+            await deliver(await feed.#toItem(change));
+          })
+          .catch(onError);
+      },
+      onError,
     });
     return feed;
   }
 
+  /** The transaction whose changes arrived before its commit was visible, while they wait for it (later ones queue behind). */
+  get waitingFor(): number | null {
+    return this.#waitingFor;
+  }
+
   async stop(): Promise<void> {
-    await this.#replication.end({ timeout: 2 }).catch(() => {});
+    this.#stopped = true;
+    await this.#replication?.stop();
     await this.#queue;
   }
 
-  async #toItem(row: Record<string, unknown> | null, info: ChangeInfo): Promise<FeedItem> {
-    const { relation } = info;
+  async #visible(xid: number): Promise<boolean> {
+    if (xid === this.#visibleXid) return true;
+    this.#waitingFor = xid;
+    try {
+      const visible = await waitUntilVisible(this.#sql, xid, {
+        stopped: () => this.#stopped,
+        onSlow: (waitedMs) =>
+          this.#onError(
+            new Error(
+              `transaction ${xid} committed ${Math.round(waitedMs / 1000)} s ago and is still not visible (a synchronous standby not confirming?); its changes and later ones wait for it`,
+            ),
+          ),
+      });
+      if (visible) this.#visibleXid = xid;
+      return visible;
+    } finally {
+      this.#waitingFor = null;
+    }
+  }
+
+  async #toItem(info: ReplicatedChange): Promise<FeedItem> {
+    const { relation, row } = info;
     const columns = await Promise.all(
       relation.columns.map(async (column) => ({
         name: column.name,
@@ -103,8 +126,7 @@ export class ChangeFeed {
       type,
       schema: relation.schema,
       table: relation.table,
-      // postgres.js does not hand on the transaction's commit time; the time it arrives is within milliseconds of it.
-      commit_timestamp: new Date().toISOString(),
+      commit_timestamp: info.commitTime.toISOString(),
       columns,
       errors: null,
     } as const;
@@ -149,11 +171,4 @@ export class ChangeFeed {
     }
     return name;
   }
-}
-
-interface ChangeInfo {
-  command: 'insert' | 'update' | 'delete';
-  relation: Relation;
-  key?: boolean;
-  old?: Record<string, unknown> | null;
 }

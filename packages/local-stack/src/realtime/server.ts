@@ -23,6 +23,11 @@ export interface RealtimeServer {
   streaming: boolean;
   /** Cuts every client off, as a network failure would (they reconnect by themselves). */
   dropConnections(): void;
+  /**
+   * The transaction (32-bit id) whose changes arrived before its commit was
+   * visible to other sessions, while they wait for it; null when none does.
+   */
+  waitingFor(): number | null;
   close(): Promise<void>;
 }
 
@@ -234,8 +239,14 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
     }
   }
 
+  /**
+   * One change to every channel bound to it that may read it. The RLS checks
+   * run at once (one per distinct token, however many channels share it);
+   * the sends follow in join order once all are decided. The feed hands on
+   * the next change only after this one, so each subscriber gets changes in
+   * commit order.
+   */
   async function deliver({ change, key }: FeedItem): Promise<void> {
-    // One RLS check per distinct token for this change, however many channels share it.
     const verdicts = new Map<string, Promise<boolean>>();
     const mayRead = (claims: JwtClaims) => {
       const id = `${claims.role}:${claims.sub ?? ''}:${claims.session_id ?? ''}`;
@@ -246,6 +257,12 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
       }
       return verdict;
     };
+    const targets: {
+      connection: Connection;
+      channel: Channel;
+      ids: number[];
+      claims: JwtClaims;
+    }[] = [];
     for (const connection of connections) {
       for (const channel of connection.channels.values()) {
         const ids = channel.bindings
@@ -256,15 +273,24 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
           expire(connection, channel);
           continue;
         }
-        if (!(await mayRead(channel.claims))) continue;
-        send(connection, {
-          join_ref: channel.joinRef,
-          ref: null,
-          topic: channel.topic,
-          event: 'postgres_changes',
-          payload: { data: change, ids },
-        });
+        targets.push({ connection, channel, ids, claims: channel.claims });
+        void mayRead(channel.claims);
       }
+    }
+    for (const { connection, channel, ids, claims } of targets) {
+      let allowed = await mayRead(claims);
+      // Left while the checks ran: nothing more for it.
+      if (connection.channels.get(channel.topic) !== channel) continue;
+      // Its token changed while the checks ran: the new one decides.
+      if (channel.claims !== claims) allowed = await mayRead(channel.claims);
+      if (!allowed) continue;
+      send(connection, {
+        join_ref: channel.joinRef,
+        ref: null,
+        topic: channel.topic,
+        event: 'postgres_changes',
+        payload: { data: change, ids },
+      });
     }
   }
 
@@ -300,6 +326,7 @@ export async function attachRealtime(server: Server, deps: RealtimeDeps): Promis
     dropConnections() {
       for (const connection of connections) connection.socket.terminate();
     },
+    waitingFor: () => feed?.waitingFor ?? null,
     async close() {
       server.off('upgrade', onUpgrade);
       for (const connection of connections) connection.socket.terminate();
