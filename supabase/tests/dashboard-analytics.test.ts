@@ -122,6 +122,18 @@ describe('agent_panel_stats', () => {
     expect(hour.ok && counts(hour.value as never)['lead-gen/lead_ingested']).toBe(3);
   });
 
+  it('counts from p_since even inside an hour: that hour’s events before it left out, one at it counted', async () => {
+    const ingested = async (since: string) => {
+      const outcome = await panelStats(signedIn(acmeViewer), acmeId, since);
+      return outcome.ok && counts(outcome.value as never)['lead-gen/lead_ingested'];
+    };
+    // lead_ingested: one at 10:50, three at 11:50, one three days back.
+    expect(await ingested(at(75))).toBe(4);
+    expect(await ingested(at(70))).toBe(4);
+    expect(await ingested(new Date(NOW - 70 * 60_000 + 1).toISOString())).toBe(3);
+    expect(await ingested(at(65))).toBe(3);
+  });
+
   it('returns the data of the latest queue_seeded in the window, and no data for other types', async () => {
     const outcome = await panelStats(signedIn(acmeViewer), acmeId, SINCE_24H);
     if (!outcome.ok) throw new Error(`refused: ${outcome.code} ${outcome.message}`);
@@ -168,6 +180,18 @@ describe('event_series', () => {
       '2026-11-20T11:00:00.000Z lead-gen 7',
       '2026-11-20T12:00:00.000Z apex-sales 1',
     ]);
+  });
+
+  it('fills a bucket only from p_since on when p_since falls inside it', async () => {
+    const firstBucket = async (since: string) => {
+      const outcome = await series(signedIn(acmeViewer), acmeId, since, '1 hour');
+      if (!outcome.ok) throw new Error(`refused: ${outcome.code} ${outcome.message}`);
+      const [row] = outcome.value as unknown as { bucket_start: Date; source: string; n: number }[];
+      return `${row!.bucket_start.toISOString()} ${row!.source} ${row!.n}`;
+    };
+    // The 10:00 bucket holds one lead-gen event, at 10:50.
+    expect(await firstBucket(at(75))).toBe('2026-11-20T10:00:00.000Z lead-gen 1');
+    expect(await firstBucket(at(65))).toBe('2026-11-20T11:00:00.000Z apex-sales 7');
   });
 
   it('uses the bucket it is given (6 hours), and takes anything under a minute as one minute', async () => {

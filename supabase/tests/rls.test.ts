@@ -15,6 +15,7 @@ const TENANT_TABLES = [
   ['integrations', 'tenant_id'],
   ['api_keys', 'tenant_id'],
   ['telemetry_events', 'tenant_id'],
+  ['telemetry_event_rollups', 'tenant_id'],
   ['tasks', 'tenant_id'],
   ['task_attempts', 'tenant_id'],
   ['workers', 'tenant_id'],
