@@ -108,10 +108,13 @@ async function run({ quick, log }: BenchOptions): Promise<BenchSection> {
     await loadAttemptsAndWorkers(admin, [tenant, other]);
     const taskSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    await admin`analyze`;
+    // What autovacuum does within a minute or so of a bulk load: statistics,
+    // and the visibility map that lets counts be index-only. Measuring before
+    // it would time a state no running system stays in.
+    await admin`vacuum analyze`;
     const analyzeSeconds = (performance.now() - t0) / 1000;
     log(
-      `dashboard-queries: loaded in ${(eventSeconds + taskSeconds).toFixed(1)} s, analyze ${analyzeSeconds.toFixed(1)} s`,
+      `dashboard-queries: loaded in ${(eventSeconds + taskSeconds).toFixed(1)} s, vacuum analyze ${analyzeSeconds.toFixed(1)} s`,
     );
 
     // Started after the load: Realtime's slot begins now, so the load is not streamed.
@@ -148,7 +151,7 @@ async function run({ quick, log }: BenchOptions): Promise<BenchSection> {
       rows: rows.map((measurement) => ({ measurement })),
       targets: rows.map((m) => latencyTarget(m.name, m, 'p95', TARGET_P95_MS)),
       notes: [
-        `Load: events ${eventSeconds.toFixed(1)} s, tasks, attempts and workers ${taskSeconds.toFixed(1)} s, ANALYZE ${analyzeSeconds.toFixed(1)} s.`,
+        `Load: events ${eventSeconds.toFixed(1)} s, tasks, attempts and workers ${taskSeconds.toFixed(1)} s, VACUUM ANALYZE ${analyzeSeconds.toFixed(1)} s (as autovacuum would soon after such a load).`,
       ],
     };
   } finally {

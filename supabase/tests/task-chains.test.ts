@@ -198,13 +198,15 @@ describe('task_chain', () => {
     });
   });
 
-  it('is stable and security invoker (RLS decides), with a pinned search_path', async () => {
+  it('is stable and security definer (its own membership check), with a pinned search_path', async () => {
+    // Definer, so the GIN index on depends_on serves the recursion (RLS would
+    // keep the non-leakproof @> from using it); the tests above are its gate.
     const rows = await sql`
       select p.provolatile, p.prosecdef, p.proconfig from pg_proc p
       join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'public' and p.proname = 'task_chain'`;
     expect(rows.map((row) => ({ ...row }))).toEqual([
-      { provolatile: 's', prosecdef: false, proconfig: ['search_path=""'] },
+      { provolatile: 's', prosecdef: true, proconfig: ['search_path=""'] },
     ]);
   });
 

@@ -261,10 +261,14 @@ describe('dead letters', () => {
     expect(await fetchDeadLetters(viewer, tenantId, { target: null, page: 1 })).toEqual({
       rows: [],
       count: 4,
+      exact: true,
+      hasNext: false,
     });
     expect(await fetchDeadLetters(stranger, tenantId, { target: null, page: 0 })).toEqual({
       rows: [],
       count: 0,
+      exact: true,
+      hasNext: false,
     });
   });
 

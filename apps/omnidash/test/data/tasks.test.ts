@@ -15,6 +15,7 @@ import { applyTaskChange } from '../../src/data/tasks/tasks-realtime.ts';
 import { rejectTask } from '../../src/data/tasks/tasks-reject-mutation.ts';
 import { retryTask } from '../../src/data/tasks/tasks-retry-mutation.ts';
 import { fetchIntegrations } from '../../src/data/integrations/integrations-query.ts';
+import { EXACT_COUNT_LIMIT } from '../../src/data/paged-select.ts';
 import type { TaskPage } from '../../src/data/tasks/types.ts';
 import { refusal } from './support.ts';
 
@@ -214,10 +215,10 @@ describe('listing tasks', () => {
 
   it('pages 25 at a time, newest first, with the exact count', async () => {
     const first = await fetchTasks(operatorOfListing, listingTenant, params());
-    expect(first.count).toBe(30);
+    expect(first).toMatchObject({ count: 30, exact: true, hasNext: true });
     expect(first.rows.map((row) => row.id)).toEqual(ids.slice().reverse().slice(0, 25));
     const second = await fetchTasks(operatorOfListing, listingTenant, params({ page: 1 }));
-    expect(second.count).toBe(30);
+    expect(second).toMatchObject({ count: 30, exact: true, hasNext: false });
     expect(second.rows.map((row) => row.id)).toEqual(ids.slice(0, 5).reverse());
   });
 
@@ -273,6 +274,8 @@ describe('listing tasks', () => {
     expect(await fetchTasks(operatorOfListing, listingTenant, params({ page: 5 }))).toEqual({
       rows: [],
       count: 30,
+      exact: true,
+      hasNext: false,
     });
   });
 
@@ -282,7 +285,12 @@ describe('listing tasks', () => {
   });
 
   it('shows another tenant’s member nothing at all', async () => {
-    expect(await fetchTasks(stranger, listingTenant, params())).toEqual({ rows: [], count: 0 });
+    expect(await fetchTasks(stranger, listingTenant, params())).toEqual({
+      rows: [],
+      count: 0,
+      exact: true,
+      hasNext: false,
+    });
     expect(await fetchTask(stranger, listingTenant, ids[0]!)).toBeNull();
     // Even asking for the task under the stranger's own tenant id finds nothing.
     const [globex] = await t.db.sql`select id from public.tenants where slug = 'globex'`;
@@ -292,6 +300,65 @@ describe('listing tasks', () => {
 
   it('reads an id that is not a task id as no task', async () => {
     expect(await fetchTask(operatorOfListing, listingTenant, 'not-a-uuid')).toBeNull();
+  });
+});
+
+describe('a list longer than the exact count limit', () => {
+  const TOTAL = EXACT_COUNT_LIMIT + 30;
+  let reader: SupabaseClient;
+  let longTenant: string;
+  let newestFirst: string[];
+  const params = (overrides: Partial<TaskListParams> = {}): TaskListParams => ({
+    status: null,
+    target: null,
+    page: 0,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    const key = await t.issueKey({ tenant: 'long-list', source: 'lead-gen' });
+    longTenant = key.tenantId;
+    reader = await clientFor({ tenantId: longTenant, role: 'viewer' });
+    // One statement: task n is n seconds old; every 35th failed.
+    const rows = await t.db.sql`
+      insert into public.tasks (tenant_id, target, action, status, created_at)
+      select ${longTenant}, 'lead-gen', 'bulk',
+             case when n % 35 = 0 then 'failed' else 'succeeded' end,
+             now() - make_interval(secs => n)
+      from generate_series(1, ${TOTAL}::int) n
+      order by n
+      returning id`;
+    newestFirst = rows.map((row) => row.id as string);
+  });
+
+  it('says "more than" the limit past it, with the next page known', async () => {
+    const first = await fetchTasks(reader, longTenant, params());
+    expect(first).toMatchObject({ count: EXACT_COUNT_LIMIT, exact: false, hasNext: true });
+    expect(first.rows.map((row) => row.id)).toEqual(newestFirst.slice(0, 25));
+    // Rows 1,001–1,025: at least that many.
+    const past = await fetchTasks(reader, longTenant, params({ page: 40 }));
+    expect(past).toMatchObject({ count: 1025, exact: false, hasNext: true });
+    expect(past.rows.map((row) => row.id)).toEqual(newestFirst.slice(1000, 1025));
+  });
+
+  it('knows the exact number on the last page, whatever the count said', async () => {
+    const last = await fetchTasks(reader, longTenant, params({ page: 41 }));
+    expect(last).toMatchObject({ count: TOTAL, exact: true, hasNext: false });
+    expect(last.rows.map((row) => row.id)).toEqual(newestFirst.slice(1025));
+  });
+
+  it('counts exactly again when a filter narrows the list to the limit or less', async () => {
+    const failed = await fetchTasks(reader, longTenant, params({ status: 'failed' }));
+    expect(failed).toMatchObject({ count: Math.floor(TOTAL / 35), exact: true, hasNext: true });
+  });
+
+  it('answers a page past the end with no rows, still more than the limit', async () => {
+    expect(await fetchTasks(reader, longTenant, params({ page: 60 }))).toEqual({
+      rows: [],
+      count: EXACT_COUNT_LIMIT,
+      exact: false,
+      hasNext: false,
+    });
   });
 });
 

@@ -296,4 +296,30 @@ describe('the tasks screen', () => {
     await list.scrollIntoViewIfNeeded();
     await e.screenshot(page, 'tasks-phone');
   });
+
+  it('says "1,000+" for a list past the exact count, pages on, and counts a narrower filter', async () => {
+    // A tenant of its own with 1,030 tasks (every 35th failed), each a second older than the last.
+    const [tenant] = await e.t.db.sql`select omnilink.ensure_tenant('long-list') as id`;
+    const tenantId = tenant!.id as string;
+    await e.t.db.sql`
+      insert into public.tasks (tenant_id, target, action, status, created_at)
+      select ${tenantId}, 'lead-gen', 'bulk',
+             case when n % 35 = 0 then 'failed' else 'succeeded' end,
+             now() - make_interval(secs => n)
+      from generate_series(1, 1030) n`;
+    const viewer = await e.t.createUser({ tenantId, role: 'viewer' });
+    const page = await e.page();
+    await e.signIn(page, viewer, '/omnidash/tasks');
+    const list = page.getByRole('region', { name: 'All tasks' });
+    const pages = list.getByRole('navigation', { name: 'Pages of tasks' });
+    await list.getByText('1,000+ in all').waitFor();
+    await pages.getByText('1–25 of 1,000+ · page 1', { exact: true }).waitFor();
+    await pages.getByRole('button', { name: 'Next page' }).click();
+    await pages.getByText('26–50 of 1,000+ · page 2', { exact: true }).waitFor();
+
+    await list.getByLabel('Status').selectOption('failed');
+    await list.getByText('29 matching').waitFor();
+    await pages.getByText('1–25 of 29 · page 1 of 2', { exact: true }).waitFor();
+    await e.screenshot(page, 'tasks-long-list');
+  });
 });

@@ -16,7 +16,18 @@ export interface RestDeps {
   jwt: JwtKit;
   /** Where unexpected failures (answered with a bare 500) are reported. */
   log?: PortLogger;
+  /**
+   * PostgREST's db-max-rows: a read of a table returns at most this many
+   * rows, and Prefer: count=estimated counts exactly up to it. Supabase
+   * sets it from [api] max_rows, 1000 unless a project changes it (ours does
+   * not: supabase/config.toml); null for none, as PostgREST's own default.
+   * Function results are not capped here (nothing returns that many).
+   */
+  maxRows?: number | null;
 }
+
+/** Supabase's default [api] max_rows. */
+export const SUPABASE_MAX_ROWS = 1000;
 
 type Env = { Variables: { identity: RequestIdentity } };
 
@@ -50,7 +61,11 @@ const EXPOSED_HEADERS = [
 
 /** /rest/v1: the PostgREST semantics OmniDash needs, running every request as the token's role under RLS. */
 export function createRestApp(deps: RestDeps) {
-  const context: RestContext = { sql: deps.sql, catalog: new Catalog(deps.sql) };
+  const context: RestContext = {
+    sql: deps.sql,
+    catalog: new Catalog(deps.sql),
+    maxRows: deps.maxRows === null ? undefined : (deps.maxRows ?? SUPABASE_MAX_ROWS),
+  };
   const app = new Hono<Env>();
 
   app.use(

@@ -1,14 +1,14 @@
 import type { Sql } from '@omnihub/database';
 import postgres from 'postgres';
-import { asClaims } from '../as-role.ts';
+import { asClaims, type Tx } from '../as-role.ts';
 import type { Catalog } from './catalog.ts';
 import { requestErrors } from './errors.ts';
 import type { RequestIdentity } from './request-auth.ts';
-import type { Statement } from './sql-builder.ts';
+import type { PlannedCount, Statement } from './sql-builder.ts';
 
 /** What every statement of sql-builder returns, in one row. */
 export interface ResultRow {
-  /** The exact count when asked for (Prefer: count=…). */
+  /** The count when asked for (Prefer: count=…): exact, planned or estimated as asked. */
   total: number | undefined;
   /** Rows in this response. */
   rows: number;
@@ -81,8 +81,11 @@ export async function runStatement(
       );
       // And after it, in case it was replaced in between.
       if (stale(row?.routine_version)) throw new StaleRoutine('the function changed');
+      const counted = row?.total == null ? undefined : Number(row.total);
       const result: ResultRow = {
-        total: row?.total == null ? undefined : Number(row.total),
+        total: statement.plannedCount
+          ? await totalWithPlan(tx, counted, statement.plannedCount)
+          : counted,
         rows: Number(row?.page_total ?? 0),
         body: row?.body ?? '',
       };
@@ -94,6 +97,30 @@ export async function runStatement(
     if (isStaleCatalog(error)) catalog.invalidate();
     throw error;
   }
+}
+
+/**
+ * The total PostgREST reports (its resultSetWTotal): count=planned is the
+ * planner's estimate; count=estimated is the exact count while that is at
+ * most db-max-rows (the statement counted one row past it), else the larger
+ * of the count and the estimate (without db-max-rows it always asks).
+ */
+async function totalWithPlan(
+  tx: Tx,
+  counted: number | undefined,
+  plan: PlannedCount,
+): Promise<number> {
+  const exactEnough =
+    plan.mode === 'estimated' && plan.maxRows !== undefined && (counted ?? 0) <= plan.maxRows;
+  if (exactEnough) return counted ?? 0;
+  // "Plan Rows" of the top node, as PostgREST reads it.
+  const [row] = await tx.unsafe<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[]>(
+    plan.text,
+    plan.params.map((value) => tx.typed(value, UNKNOWN_OID)),
+    { prepare: false },
+  );
+  const planned = Math.round(row!['QUERY PLAN'][0].Plan['Plan Rows']);
+  return plan.mode === 'planned' ? planned : Math.max(counted ?? 0, planned);
 }
 
 function isStaleCatalog(error: unknown): boolean {

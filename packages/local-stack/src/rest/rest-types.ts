@@ -6,6 +6,8 @@ import type { RequestIdentity } from './request-auth.ts';
 export interface RestContext {
   sql: Sql;
   catalog: Catalog;
+  /** PostgREST's db-max-rows: the most rows a read of a table returns (undefined: no limit). */
+  maxRows: number | undefined;
 }
 
 /** One request, as the handlers see it (independent of Hono). */

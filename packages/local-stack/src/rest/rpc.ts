@@ -68,7 +68,7 @@ export async function serveRpc(
       context.sql,
       context.catalog,
       request.identity,
-      callStatement(routine, args, argsJson, media),
+      callStatement(routine, args, argsJson, media, { count: preferences.count !== undefined }),
       {
         readOnly: method !== 'POST' || routine.volatility !== 'v',
         singular:
@@ -80,7 +80,7 @@ export async function serveRpc(
   });
 
   const headers = {
-    'Content-Range': contentRange(0, result.rows, preferences.count ? result.rows : undefined),
+    'Content-Range': contentRange(0, result.rows, result.total),
     ...appliedPreferences([preferences.count && `count=${preferences.count}`]),
   };
   if (routine.returns === 'void') return { status: 204, headers, body: null };

@@ -14,6 +14,25 @@ export interface Statement {
   params: string[];
   /** For a call: the function as the catalog described it (checked against pg_proc, see Routine.version). */
   routine?: { oid: number; version: string };
+  /** For count=planned and count=estimated: what makes the total besides the statement's own count. */
+  plannedCount?: PlannedCount;
+}
+
+/** Prefer: count=…, as PostgREST reads it. */
+export type CountMode = 'exact' | 'planned' | 'estimated';
+
+/**
+ * The planner's estimate of a read's matching rows, as PostgREST gets it:
+ * EXPLAIN (FORMAT JSON) of the count query (the filters, no range), the top
+ * node's "Plan Rows". It runs in the request's transaction, as its role, so
+ * RLS is part of the plan.
+ */
+export interface PlannedCount {
+  text: string;
+  params: string[];
+  mode: 'planned' | 'estimated';
+  /** db-max-rows: count=estimated counts exactly up to it and asks the planner only beyond. */
+  maxRows: number | undefined;
 }
 
 /** Collects the values of one statement; `bind` returns the placeholder to write. */
@@ -156,8 +175,11 @@ export interface ReadPlan {
   conditions: Condition[];
   order: OrderTerm[];
   offset: number;
+  /** Already capped at maxRows. */
   limit: number | undefined;
-  count: boolean;
+  count: CountMode | undefined;
+  /** PostgREST's db-max-rows (undefined: none), which count=estimated counts up to. */
+  maxRows: number | undefined;
   shape: BodyShape;
 }
 
@@ -172,10 +194,27 @@ export function readStatement(plan: ReadPlan): Statement {
     `SELECT ${selectListSql(table, plan.select, params)} FROM ${table}${where}` +
     `${orderSql(table, plan.order, params)}${range}`;
   // The count reuses the WHERE's placeholders: same filters, no range.
-  const count = plan.count ? `(SELECT pg_catalog.count(*) FROM ${table}${where})` : undefined;
+  // count=estimated counts one row past db-max-rows, which is enough to know
+  // the planner must be asked (PostgREST's limitedQuery of its count query).
+  let count: string | undefined;
+  if (plan.count === 'estimated' && plan.maxRows !== undefined)
+    count = `(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ${table}${where} LIMIT ${plan.maxRows + 1}) pgrst_count)`;
+  else if (plan.count === 'exact' || plan.count === 'estimated')
+    count = `(SELECT pg_catalog.count(*) FROM ${table}${where})`;
+  let plannedCount: PlannedCount | undefined;
+  if (plan.count === 'planned' || plan.count === 'estimated') {
+    const explainParams = new Params();
+    plannedCount = {
+      text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${table}${whereSql(table, plan.conditions, explainParams)}`,
+      params: explainParams.values,
+      mode: plan.count,
+      maxRows: plan.maxRows,
+    };
+  }
   return {
     text: wrap(source, 'SELECT * FROM pgrst_source', bodySql(plan.shape), { count }),
     params: params.values,
+    plannedCount,
   };
 }
 
@@ -313,12 +352,18 @@ export function deleteStatement(
  * A function call with named arguments, read from one JSON object by
  * json_to_record with the parameters' catalog types (PostgREST's callPlanToQuery),
  * so arrays, jsonb and timestamps arrive as the function expects them.
+ *
+ * As in PostgREST, a call without a count reads pgrst_source once, so
+ * Postgres inlines it, and a stable function returning a scalar runs twice
+ * (once for the body, once for the page count: PostgREST issue 2108); a
+ * count reads it twice, so it is materialized and the function runs once.
  */
 export function callStatement(
   routine: Routine,
   args: RoutineParam[],
   argsJson: string,
   shape: BodyShape,
+  { count = false } = {},
 ): Statement {
   const params = new Params();
   const fn = `${ident(EXPOSED_SCHEMA)}.${ident(routine.name)}`;
@@ -352,7 +397,10 @@ export function callStatement(
   // Read in the call's own transaction: is the function still the one the catalog described?
   const version = `, (SELECT p.xmin::text FROM pg_catalog.pg_proc p WHERE p.oid = ${routine.oid}) AS routine_version`;
   return {
-    text: wrap(source, 'SELECT * FROM pgrst_source', body, { extra: version }),
+    text: wrap(source, 'SELECT * FROM pgrst_source', body, {
+      count: count ? '(SELECT pg_catalog.count(*) FROM pgrst_source)' : undefined,
+      extra: version,
+    }),
     params: params.values,
     routine: { oid: routine.oid, version: routine.version },
   };

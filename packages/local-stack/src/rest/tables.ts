@@ -89,6 +89,7 @@ async function read(
   const preferences = parsePreferences(request.header('prefer'));
   const range = requestedRange(request.method, request.header('range'), query.limit, query.offset);
   const table = await resolveTable(context.catalog, name, referencedColumns(query));
+  const { maxRows } = context;
   const result = await runStatement(
     context.sql,
     context.catalog,
@@ -99,8 +100,10 @@ async function read(
       conditions: query.conditions,
       order: query.order,
       offset: range.offset,
-      limit: range.limit,
-      count: preferences.count !== undefined,
+      // db-max-rows caps every read, asked-for limit or not (PostgREST's restrictRange).
+      limit: maxRows === undefined ? range.limit : Math.min(range.limit ?? maxRows, maxRows),
+      count: preferences.count,
+      maxRows,
       shape: media,
     }),
     { readOnly: true, singular: media.singular },

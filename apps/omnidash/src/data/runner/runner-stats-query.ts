@@ -42,7 +42,11 @@ export async function fetchRunnerStats(
   supabase: SupabaseClient,
   tenantId: string,
 ): Promise<RunnerStats> {
-  return unwrap(await supabase.rpc('runner_stats', { p_tenant_id: tenantId })) as RunnerStats;
+  // Asking for a count makes PostgREST read the call through a CTE it
+  // materializes: without one, Postgres inlines the call and evaluates this
+  // stable function twice (PostgREST issue 2108), doubling the wait.
+  const result = await supabase.rpc('runner_stats', { p_tenant_id: tenantId }, { count: 'exact' });
+  return unwrap(result) as RunnerStats;
 }
 
 export function useRunnerStatsQuery(tenantId: string) {

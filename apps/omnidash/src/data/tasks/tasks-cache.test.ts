@@ -56,6 +56,8 @@ function cacheWith(pages: [TaskListParams, TaskRow[], number][]) {
     queryClient.setQueryData<TaskPage>(taskKeys.list(TENANT, listParams), {
       rows: rows.map(listRow),
       count,
+      exact: true,
+      hasNext: false,
     });
   return queryClient;
 }
@@ -190,6 +192,8 @@ describe('fetched data meets the cache', () => {
     const cached: TaskPage = {
       rows: [listRow(row(1, { status: 'succeeded', updated_at: '2026-11-21T10:09:00Z' }))],
       count: 1,
+      exact: true,
+      hasNext: false,
     };
     const fetched: TaskPage = {
       rows: [
@@ -197,6 +201,8 @@ describe('fetched data meets the cache', () => {
         listRow(row(1, { status: 'running', updated_at: '2026-11-21T10:08:00Z' })),
       ],
       count: 2,
+      exact: true,
+      hasNext: false,
     };
     const merged = mergeTaskPage(cached, fetched) as TaskPage;
     expect(merged.rows.map((r) => r.status)).toEqual(['queued', 'succeeded']);
@@ -228,7 +234,12 @@ describe('a list whose first fetch is in flight', () => {
       queryFn: async () => {
         fetches++;
         await new Promise((resolve) => setTimeout(resolve, 20));
-        return { rows: [listRow(row(1))], count: 1 } satisfies TaskPage;
+        return {
+          rows: [listRow(row(1))],
+          count: 1,
+          exact: true,
+          hasNext: false,
+        } satisfies TaskPage;
       },
     });
     const unsubscribe = observer.subscribe(() => {});

@@ -1,4 +1,5 @@
 import { FINAL_TASK_STATUSES, type TaskStatus } from '@omnihub/contracts';
+import type { Page } from '../paged-select.ts';
 
 /** A row of public.tasks as a tenant member reads it (PostgREST and Realtime give the same shape). */
 export interface TaskRow {
@@ -49,11 +50,8 @@ export const TASK_LIST_COLUMNS = [
 
 export type TaskListRow = Pick<TaskRow, (typeof TASK_LIST_COLUMNS)[number]>;
 
-/** One page of the list, and how many tasks match the filters in all. */
-export interface TaskPage {
-  rows: TaskListRow[];
-  count: number;
-}
+/** One page of the list, and how many tasks match the filters in all (exactly, or at least). */
+export type TaskPage = Page<TaskListRow>;
 
 /** A row of public.task_attempts: one claim of a task by a worker. */
 export interface TaskAttempt {

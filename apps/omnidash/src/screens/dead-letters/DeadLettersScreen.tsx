@@ -1,11 +1,10 @@
 import { useUpdateSearch } from '../../app/use-update-search.ts';
-import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
+import { formatTotal, Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { QueryState } from '../../components/QueryState.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
-import { formatCount } from '../../components/format.ts';
 import { usePageTitle } from '../../components/use-page-title.ts';
 import { errorMessage } from '../../data/errors.ts';
 import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
@@ -119,7 +118,7 @@ export function DeadLettersScreen() {
           <h2 id="dead-letters-title">Failed tasks</h2>
           {letters.data && (
             <span className="muted">
-              {formatCount(letters.data.count)} {params.target ? 'matching' : 'in all'}
+              {formatTotal(letters.data)} {params.target ? 'matching' : 'in all'}
             </span>
           )}
         </div>
@@ -229,8 +228,7 @@ export function DeadLettersScreen() {
                 pageSize={DEAD_LETTERS_PAGE_SIZE}
                 label="Pages of dead letters"
                 page={params.page}
-                count={page.count}
-                shown={page.rows.length}
+                list={page}
                 onPage={(next) => setParam('page', next === 0 ? null : String(next + 1))}
               />
             </>

@@ -1,11 +1,10 @@
 import { useUpdateSearch } from '../../app/use-update-search.ts';
-import { Pagination, PastLastPage } from '../../components/Pagination.tsx';
+import { formatTotal, Pagination, PastLastPage } from '../../components/Pagination.tsx';
 import { TaskStatus } from '@omnihub/contracts';
 import { Link, useLocation, useSearchParams } from 'react-router';
 import { QueryState } from '../../components/QueryState.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { STATUS_LABEL, StatusBadge } from '../../components/StatusBadge.tsx';
-import { formatCount } from '../../components/format.ts';
 import type { TaskListParams } from '../../data/tasks/keys.ts';
 import { useTasksQuery } from '../../data/tasks/tasks-query.ts';
 import { useTaskTargetsQuery } from '../../data/integrations/integrations-query.ts';
@@ -59,7 +58,7 @@ export function TaskList() {
         <h2 id="task-list-title">All tasks</h2>
         {tasks.data && (
           <span className="muted">
-            {formatCount(tasks.data.count)} {filtered ? 'matching' : 'in all'}
+            {formatTotal(tasks.data)} {filtered ? 'matching' : 'in all'}
           </span>
         )}
       </div>
@@ -182,8 +181,7 @@ export function TaskList() {
               pageSize={TASKS_PAGE_SIZE}
               label="Pages of tasks"
               page={params.page}
-              count={page.count}
-              shown={page.rows.length}
+              list={page}
               onPage={(next) => setParam('page', next === 0 ? null : String(next + 1))}
             />
           </>
