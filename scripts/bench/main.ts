@@ -4,7 +4,7 @@
  * ratios to baselines measured in the same run). A full run (no --quick, no
  * --only) writes docs/benchmarks.md with the machine's description.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@omnihub/database';
 import { dashboardQueries } from './dashboard-queries.ts';
@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (!quick && !only) {
     const path = join(REPO_ROOT, 'docs', 'benchmarks.md');
+    await mkdir(join(REPO_ROOT, 'docs'), { recursive: true });
     await writeFile(
       path,
       renderReport(machine, sections, seconds, await readFile(OPTIMIZATIONS, 'utf8')),

@@ -1,6 +1,7 @@
 import { EmitEventBatchResponse, EmitEventResponse, ErrorResponse } from '@omnihub/contracts';
 import { snapshotCounts } from '@omnihub/database/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/credentials.ts';
 import { startPortHarness, type PortHarness } from './support.ts';
 
 let h: PortHarness;
@@ -244,6 +245,32 @@ describe('POST /events (bad input)', () => {
       }
     } finally {
       await served.close();
+    }
+  });
+
+  it('finds a duplicate by its key, not by reading every event of the integration', async () => {
+    const key = await h.issueKey({ tenant: 'acme', source: 'reads-test' });
+    const conn = await h.db.sql.reserve();
+    try {
+      const keyHash = sha256Hex(key.apiKey.split('.')[2]!);
+      const emit = (events: unknown[]) =>
+        conn`select omnilink.port_emit_events(${key.keyId}, ${keyHash}, ${conn.json(events as never)})`;
+      await emit(Array.from({ length: 3000 }, (_, i) => event(`reads-${i}`)));
+      const rowsRead = async () => {
+        await conn`select pg_stat_force_next_flush()`;
+        const [row] = await conn`
+          select seq_tup_read + coalesce(idx_tup_fetch, 0) as n
+          from pg_stat_user_tables where relname = 'telemetry_events'`;
+        return Number(row!.n);
+      };
+      const before = await rowsRead();
+      // Past plpgsql's first five calls, which get plans made for their own values.
+      for (let call = 0; call < 10; call++) {
+        await emit([event(`reads-${call}`), event(`reads-new-${call}`)]);
+      }
+      expect(await rowsRead()).toBeLessThan(before + 100);
+    } finally {
+      conn.release();
     }
   });
 
