@@ -45,6 +45,7 @@ export interface BenchPortKey {
   /** What the port passes to omnilink.port_* functions. */
   secretSha256: string;
   tenantId: string;
+  integrationId: string;
   source: string;
 }
 
@@ -105,6 +106,7 @@ export async function issueBenchPortKey(
     keyId: key.key_id!,
     secretSha256: await sha256Hex(key.api_key!.split('.')[2]!),
     tenantId: key.tenant_id!,
+    integrationId: key.integration_id!,
     source,
   };
 }

@@ -125,22 +125,8 @@ export function readDevBanner(output: string): DevBanner {
   };
 }
 
-export interface BenchKey {
-  apiKey: string;
-  tenantId: string;
-  integrationId: string;
-}
-
-/** A tenant (made if new), an integration of `source` in it and a key with every scope. */
-export async function issueBenchKey(sql: Sql, tenant: string, source: string): Promise<BenchKey> {
-  const [row] = await sql`
-    select omnilink.issue_api_key(
-      omnilink.ensure_integration(omnilink.ensure_tenant(${tenant}), ${source}),
-      array['events:write', 'tasks:create', 'tasks:claim', 'tasks:complete']
-    ) as key`;
-  const key = row!.key as Record<string, string>;
-  return { apiKey: key.api_key!, tenantId: key.tenant_id!, integrationId: key.integration_id! };
-}
+/** A tenant (made if new), an integration of `source` in it and a key with the task and event scopes. */
+export { issueBenchPortKey as issueBenchKey } from './port-stack.ts';
 
 export interface BenchUser {
   id: string;
