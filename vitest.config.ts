@@ -18,5 +18,9 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Many polls wait for something delivered live (Realtime, a refetch, a
+    // worker): vitest's 1 s default failed them on a loaded CI machine. A
+    // poll that succeeds returns at once, so only a failing test waits.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
