@@ -49,6 +49,12 @@ const record = openJournal(journalPath);
 const at = () => Date.now();
 let accepted = 0;
 
+/** A success the port accepted: journaled, and counted for the test's kill schedule. */
+function recordAccepted(entry: Omit<JournalEntry, 'e' | 't'>): void {
+  record({ ...entry, e: 'done', t: at() });
+  if (++accepted % PROGRESS_EVERY === 0) console.log(`progress ${accepted}`);
+}
+
 /** The real connector, with the port's answers on leases and completions written down. */
 class JournalingConnector extends OmniHubConnector {
   override async heartbeat(
@@ -75,10 +81,7 @@ class JournalingConnector extends OmniHubConnector {
     const entry = { task: taskId, attempt: input.attempt!, worker: this.config.workerId };
     try {
       const task = await super.complete(taskId, input, options);
-      if (input.status === 'succeeded') {
-        record({ ...entry, e: 'done', t: at() });
-        if (++accepted % PROGRESS_EVERY === 0) console.log(`progress ${accepted}`);
-      }
+      if (input.status === 'succeeded') recordAccepted(entry);
       return task;
     } catch (error) {
       if (isLeaseLost(error)) record({ ...entry, e: 'lost', via: 'complete', t: at() });
@@ -95,9 +98,7 @@ class JournalingConnector extends OmniHubConnector {
       const input = completions[index]!;
       const entry = { task: input.taskId, attempt: input.attempt!, worker: this.config.workerId };
       if ('outcome' in result) {
-        if (input.status !== 'succeeded') return;
-        record({ ...entry, e: 'done', t: at() });
-        if (++accepted % PROGRESS_EVERY === 0) console.log(`progress ${accepted}`);
+        if (input.status === 'succeeded') recordAccepted(entry);
       } else {
         record({ ...entry, e: 'lost', via: 'complete', t: at() });
       }

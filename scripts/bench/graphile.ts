@@ -66,10 +66,7 @@ export async function graphileThroughput(options: {
   const sql = connectDatabase(databaseUrl, { max: 2, applicationName: 'bench-graphile' });
   const child = startChild(childOptions);
   try {
-    await child.next(/^graphile ready/);
-    const before = await jobsLeft(sql);
-    if (before.left !== 0)
-      throw new Error(`${name}: ${before.left} graphile jobs left from before`);
+    await readyOnEmptyQueue(sql, child, name);
 
     // Warm-up through the same path: JIT, prepared statements, pool connections.
     const warmup = Math.min(jobs, Math.max(200, Math.round(jobs / 10)));
@@ -128,10 +125,7 @@ export async function graphileDispatchLatency(options: {
   const sql = connectDatabase(databaseUrl, { max: 1, applicationName: 'bench-graphile' });
   const child = startChild(childOptions);
   try {
-    await child.next(/^graphile ready/);
-    const before = await jobsLeft(sql);
-    if (before.left !== 0)
-      throw new Error(`${name}: ${before.left} graphile jobs left from before`);
+    await readyOnEmptyQueue(sql, child, name);
 
     const sample = async (): Promise<number> => {
       // The parent's and the child's clocks: wall-clock origin + monotonic offset.
@@ -241,6 +235,13 @@ interface Child {
   exitCode(): number | string | null;
   /** stderr and the last stdout lines, for error messages. */
   output(): string;
+}
+
+/** Waits for the child's ready line and checks no job is left from before, so a run counts only its own. */
+async function readyOnEmptyQueue(sql: Sql, child: Child, name: string): Promise<void> {
+  await child.next(/^graphile ready/);
+  const before = await jobsLeft(sql);
+  if (before.left !== 0) throw new Error(`${name}: ${before.left} graphile jobs left from before`);
 }
 
 function startChild(options: GraphileChildOptions): Child {
