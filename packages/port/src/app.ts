@@ -59,14 +59,16 @@ export function createPortApp(options: PortAppOptions) {
   const app = new Hono<PortHonoEnv>().basePath(PORT_BASE_PATH);
 
   app.use('*', requestId(log));
-  app.use(
-    '*',
-    cors({
-      origin: '*',
-      allowHeaders: ['authorization', 'content-type', 'x-request-id'],
-      exposeHeaders: ['x-request-id', 'retry-after'],
-    }),
-  );
+  const browserAccess = cors({
+    origin: '*',
+    allowHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposeHeaders: ['x-request-id', 'retry-after'],
+  });
+  // Only browsers need CORS headers, and a browser's cross-origin request
+  // always carries Origin. Agents send none: hono's cors touches the response
+  // before the route makes it, which makes the Node adapter stream every
+  // answer instead of writing it at once (a sixth of a small request's CPU).
+  app.use('*', (c, next) => (c.req.header('origin') ? browserAccess(c, next) : next()));
   app.use('*', killSwitch(config.enabled));
 
   app.route('/', metaRoutes(deps));

@@ -20,7 +20,14 @@ export async function readJsonBody(
   if (Number.isFinite(declared) && declared > limit) return tooLarge();
 
   let bytes: Uint8Array;
-  if (!request.body) {
+  if (Number.isFinite(declared) && request.headers.has('content-length')) {
+    // A declared length within the limit bounds the body (HTTP framing stops
+    // there), so it can be read whole: on Node this skips building a web
+    // stream for every request, a third of a small request's CPU in the port.
+    // The bytes are still what counts (a Request made in code may differ).
+    bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > limit) return tooLarge();
+  } else if (!request.body) {
     bytes = new Uint8Array();
   } else {
     const chunks: Uint8Array[] = [];

@@ -25,6 +25,23 @@ describe('GET /health', () => {
       headers: { origin: 'http://localhost:5173' },
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-expose-headers')).toBe('x-request-id,retry-after');
+  });
+
+  it('answers a browser preflight for the headers agents send', async () => {
+    const response = await fetch(`${h.http!.server.baseUrl}/events`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toBe(
+      'authorization,content-type,x-request-id',
+    );
   });
 });
 
