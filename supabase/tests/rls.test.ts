@@ -212,6 +212,14 @@ describe('omnilink internals', () => {
     port_emit_events: (tx, w) =>
       tx`select omnilink.port_emit_events(${w.a.key.keyId}, ${w.a.keyHash},
            ${tx.json([{ type: 'probe', idempotency_key: 'probe-1' }])})`,
+    port_emit_event_requests: (tx, w) =>
+      tx`select omnilink.port_emit_event_requests(${tx.json([
+        {
+          key_id: w.a.key.keyId,
+          secret_sha256: w.a.keyHash,
+          events: [{ type: 'probe', idempotency_key: 'probe-2' }],
+        },
+      ])}) -> 0 as port_emit_event_requests`,
     port_create_task: (tx, w) =>
       tx`select omnilink.port_create_task(${w.a.key.keyId}, ${w.a.keyHash},
            ${tx.json({ target: 'lead-gen', action: 'probe' })})`,

@@ -285,3 +285,67 @@ describe('POST /events (bad input)', () => {
     expect(await snapshotCounts(h.db.sql)).toEqual(before);
   });
 });
+
+describe('POST /events, many at once', () => {
+  it('gives each of a burst of requests its own answer, though they share database calls', async () => {
+    const revoked = await h.issueKey({ tenant: 'acme', source: 'lead-gen' });
+    await h.db.sql`update api_keys set revoked_at = now() where key_id = ${revoked.keyId}`;
+    const wrongSecret = leadGen.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a'));
+    const burst: { key: string; body: unknown; status: number; error?: string }[] = [
+      ...Array.from({ length: 16 }, (_, i) => ({
+        key: leadGen,
+        body: event(`burst-${i}`),
+        status: 201,
+      })),
+      // The same key again in the burst: one is created, the other is its duplicate.
+      { key: leadGen, body: event('burst-twice'), status: 201 },
+      { key: leadGen, body: event('burst-twice'), status: 200 },
+      // Another tenant's integration has its own keys.
+      { key: otherTenant, body: event('burst-0'), status: 201 },
+      { key: revoked.apiKey, body: event('burst-revoked'), status: 401, error: 'unauthorized' },
+      { key: wrongSecret, body: event('burst-wrong'), status: 401, error: 'unauthorized' },
+      {
+        key: leadGen,
+        body: event('burst-foreign', { source: 'apex-sales' }),
+        status: 403,
+        error: 'permission_denied',
+      },
+      // Postgres refuses this one's data (a lone surrogate): the others must not fail with it.
+      {
+        key: leadGen,
+        body: event('burst-unstorable', { data: { text: 'cut \ud83d' } }),
+        status: 400,
+        error: 'invalid_request',
+      },
+    ];
+    const answers = await Promise.all(
+      burst.map(({ key, body }) => h.port.post('/events', key, body)),
+    );
+
+    expect(answers.map((answer) => [answer.status, answer.body.error])).toEqual(
+      burst.map(({ status, error }) => [status, error]),
+    );
+    const [once, twice] = [answers[16]!, answers[17]!];
+    expect(twice.body).toEqual({ status: 'duplicate', id: once.body.id });
+
+    const rows = await h.db.sql`
+      select idempotency_key, tenant_id, id::text, xmin::text as transaction
+      from telemetry_events where idempotency_key like 'burst-%'`;
+    const stored = rows.map(
+      (row) => `${row.tenant_id === revoked.tenantId ? 'acme' : 'globex'} ${row.idempotency_key}`,
+    );
+    expect(stored.sort()).toEqual(
+      [
+        ...Array.from({ length: 16 }, (_, i) => `acme burst-${i}`),
+        'acme burst-twice',
+        'globex burst-0',
+      ].sort(),
+    );
+    // Every created answer names its own row.
+    const ids = new Set(rows.map((row) => row.id as string));
+    for (const answer of answers.filter((a) => a.status === 201))
+      expect(ids).toContain(answer.body.id);
+    // Grouped: the 18 events were stored by fewer transactions than requests.
+    expect(new Set(rows.map((row) => row.transaction)).size).toBeLessThan(rows.length);
+  });
+});
