@@ -8,6 +8,7 @@ import {
 import { freePort } from '@omnihub/database';
 import {
   createTestDatabase,
+  DENO_BINARY,
   issueKey,
   startProcess,
   type RunningProcess,
@@ -17,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The production entry point, run by the real Deno runtime (the `deno` npm package).
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const DENO = `${REPO}node_modules/.bin/deno`;
 const ENTRY = 'supabase/functions/omnilink-port/index.ts';
 
 let db: TestDatabase;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const port = await freePort();
   deno = startProcess(
-    DENO,
+    DENO_BINARY,
     [
       'run',
       '--frozen',

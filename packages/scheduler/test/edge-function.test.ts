@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@omnihub/database';
 import {
   createTestDatabase,
+  DENO_BINARY,
   startProcess,
   type RunningProcess,
   type TestDatabase,
@@ -10,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The production entry point, run by the real Deno runtime (the `deno` npm package).
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const DENO = `${REPO}node_modules/.bin/deno`;
 const FUNCTION_DIR = 'supabase/functions/omnilink-scheduler';
 const SECRET = 'scheduler-secret-for-tests-0123456789abcdef';
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const port = await freePort();
   deno = startProcess(
-    DENO,
+    DENO_BINARY,
     [
       'run',
       '--frozen',

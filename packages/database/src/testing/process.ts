@@ -92,3 +92,11 @@ export function tsxCommand(script: string): [string, string[]] {
     ['--import', TSX_LOADER, isAbsolute(script) ? script : join(REPO_ROOT, script)],
   ];
 }
+
+/**
+ * The Deno runtime the `deno` npm package installed: the binary itself.
+ * node_modules/.bin/deno is a Node wrapper that runs it with spawnSync and
+ * does not pass signals on, so stopping the wrapper left Deno running (and
+ * listening) after every test run.
+ */
+export const DENO_BINARY = join(REPO_ROOT, 'node_modules', 'deno', 'deno');
