@@ -106,12 +106,7 @@ export class RequestGroups<T, R> {
   }
 }
 
-/** An error Postgres raised for the statement (it has a SQLSTATE), not a lost connection. */
+/** An error Postgres raised for the statement (postgres.js's PostgresError), not a lost connection. */
 function isStatementError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    /^[0-9A-Z]{5}$/.test(code) &&
-    (error as { name?: unknown }).name === 'PostgresError'
-  );
+  return (error as { name?: unknown } | null)?.name === 'PostgresError';
 }
