@@ -86,7 +86,13 @@ async function checkAndReset(sql: Sql, name: string, expected: number): Promise<
       `${name}: ${row!.succeeded} of ${row!.total} tasks succeeded with ${row!.attempts} attempts; expected ${expected} each`,
     );
   }
-  await sql`truncate tasks cascade`;
+  await sql.begin(async (tx) => {
+    // A claim still polling locks task_attempts before tasks (its lease
+    // sweep updates the attempts); taking them in that order first means
+    // the truncate waits for it instead of deadlocking with it.
+    await tx`lock table task_attempts, task_schedules, tasks in access exclusive mode`;
+    await tx`truncate tasks cascade`;
+  });
 }
 
 /** Where a run's CPU went, per process group, as /proc counts it: what "profile first" looked at. */

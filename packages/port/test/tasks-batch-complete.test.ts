@@ -1,6 +1,7 @@
 import { ClaimTasksResponse, CompleteTasksResponse, CreateTaskResponse } from '@omnihub/contracts';
 import { snapshotCounts, type IssuedKey } from '@omnihub/database/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/credentials.ts';
 import { startPortHarness, type PortHarness } from './support.ts';
 
 let h: PortHarness;
@@ -245,5 +246,62 @@ describe('POST /tasks/complete', () => {
     const [row] = await h.db
       .sql`select output_truncated, output ->> 'truncated' as truncated from tasks`;
     expect(row).toEqual({ output_truncated: true, truncated: 'true' });
+  });
+});
+
+describe('the cost of claiming and completing', () => {
+  it('does not grow with the tenant’s tasks when plans were cached while it had few', async () => {
+    const conn = await h.db.sql.reserve();
+    try {
+      const secret = sha256Hex(apex.apiKey.split('.')[2]!);
+      const seed = (count: number, status = 'queued') =>
+        conn`
+          insert into tasks (tenant_id, target, action, status, finished_at)
+          select ${apex.tenantId}, 'apex-sales', 'call_lead', ${status},
+                 case when ${status} = 'succeeded' then now() end
+          from generate_series(1, ${count}::int)`;
+      const cycle = async () => {
+        const [claimed] = await conn`
+          select omnilink.port_claim_tasks(${apex.keyId}, ${secret}, ${WORKER}, 10, 300, null, true) as r`;
+        const tasks = claimed!.r.tasks as { id: string; attempts: number }[];
+        expect(tasks).toHaveLength(10);
+        const completions = tasks.map((task) => ({
+          task_id: task.id,
+          attempt: task.attempts,
+          status: 'succeeded',
+        }));
+        const [completed] = await conn`
+          select omnilink.port_complete_tasks(${apex.keyId}, ${secret}, ${WORKER}, ${conn.json(completions)}) as c`;
+        const results = completed!.c.results as { outcome?: string }[];
+        expect(results.map((x) => x.outcome)).toEqual(completions.map(() => 'completed'));
+      };
+      const rowsRead = async () => {
+        await conn`select pg_stat_force_next_flush()`;
+        const [row] = await conn`
+          select seq_tup_read + (
+                   select sum(i.idx_tup_read) from pg_stat_user_indexes i where i.relname = 'tasks'
+                 ) as n
+          from pg_stat_user_tables where relname = 'tasks'`;
+        return Number(row!.n);
+      };
+      // A queue that starts small: statistics from then, and plpgsql's
+      // plans cached on this connection past its first five calls.
+      await seed(10);
+      await conn`analyze tasks`;
+      for (let round = 0; round < 8; round++) {
+        await seed(10);
+        await cycle();
+      }
+      // Then the tenant grows (without a new analyze, as between autovacuum runs).
+      await seed(20_000, 'succeeded');
+      await seed(30);
+      const before = await rowsRead();
+      for (let round = 0; round < 3; round++) await cycle();
+      // Rows and index entries read for 30 tasks claimed and completed: a
+      // few each, not the tenant's 20,000.
+      expect((await rowsRead()) - before).toBeLessThan(2_000);
+    } finally {
+      conn.release();
+    }
   });
 });
