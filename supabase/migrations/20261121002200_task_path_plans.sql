@@ -28,17 +28,21 @@ alter function omnilink.port_release_claim(text, text, text, uuid[])
 alter function omnilink.port_create_task(text, text, jsonb)
   set enable_seqscan = off;
 
--- 2. POST /tasks/complete with one plan per statement:
---    * the rows are locked by primary key (`id = any (ids)`), the tenant a
---      filter written `is not distinct from` (which no index serves, so no
---      tenant-wide index is a candidate);
---    * the lock also reads which leases this worker holds, and the update
---      addresses exactly those row versions by ctid (a TID scan): a row
---      locked FOR UPDATE keeps its ctid until this transaction changes it,
---      and the update has no status condition that would let the planner
---      choose the partial index of running tasks instead;
+-- 2. POST /tasks/complete, each statement with no plan but the intended
+--    one, so no cached plan can read more than the named tasks:
+--    * each row is locked by one primary-key probe, in id order; the
+--      tenant is a filter written `is not distinct from`, which no index
+--      serves, so no tenant-wide index is a candidate;
+--    * which leases this worker holds is read by `id = any (ids)` and
+--      tested outside WHERE (a status condition there makes the partial
+--      index of running tasks a candidate);
+--    * the update addresses exactly those row versions by ctid (a TID
+--      scan: a row locked FOR UPDATE keeps its ctid until this
+--      transaction changes it) and takes each task's completion from a
+--      map by task id, not from a join, which a cached plan could serve
+--      with a whole-index scan; the attempts are found by task id;
 --    * the usual answer (every completion accepted) comes from the
---      update's own RETURNING; the rule is 001500's.
+--      update's own RETURNING. The rule is 001500's.
 create or replace function omnilink.port_complete_tasks(
   p_key_id text,
   p_secret_sha256 text,
@@ -107,7 +111,7 @@ begin
     perform omnilink.expire_leases(v_auth.tenant_id, v_auth.source, v_task_id);
   end loop;
 
-  -- Only TID scans below: no join, so no plan that reads more than these rows.
+  -- No join below: the tasks by ctid, their attempts by task id.
   with done as (
     update public.tasks t
     set (status, run_at, finished_at, output, output_truncated, error, lease_expires_at, updated_at) = (
@@ -163,7 +167,8 @@ begin
     return jsonb_build_object('results', v_results);
   end if;
 
-  -- Some were not completed: say why for each of those, in request order.
+  -- Some were not completed (rare: a repeat, a lost lease, an unknown id):
+  -- say why for each of those, in request order.
   select jsonb_build_object('results', jsonb_agg(
     case
       when d.result is not null then d.result
